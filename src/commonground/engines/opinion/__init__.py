@@ -1,0 +1,47 @@
+"""Opinion maps: where the factions of a conversation agree and disagree.
+
+Two modes share one API and one result type (spec ``opinion.md``):
+``polis`` reproduces Pol.is math (with replay of a timestamped vote log),
+``improved`` (default) is deterministic and stateless.
+
+>>> from commonground.engines.opinion import OpinionMap, VoteTable
+>>> votes = VoteTable.from_records(
+...     [(p, s, 1 if (p < 4) == (s < 3) else -1, None)
+...      for p in range(8) for s in range(6)])
+>>> OpinionMap(mode="polis").fit(votes).k_
+2
+"""
+
+from ._data import OpinionInputError, StatementTable, VoteTable
+from ._estimator import OpinionMap
+from ._result import (
+    Consensus,
+    Diagnostics,
+    Group,
+    GroupAwareScore,
+    InputSummary,
+    MajorityStatement,
+    OpinionResult,
+    ParticipantPoint,
+    RepresentativeStatement,
+    StatementPoint,
+    TraceTick,
+)
+
+__all__ = [
+    "Consensus",
+    "Diagnostics",
+    "Group",
+    "GroupAwareScore",
+    "InputSummary",
+    "MajorityStatement",
+    "OpinionInputError",
+    "OpinionMap",
+    "OpinionResult",
+    "ParticipantPoint",
+    "RepresentativeStatement",
+    "StatementPoint",
+    "StatementTable",
+    "TraceTick",
+    "VoteTable",
+]
