@@ -94,6 +94,8 @@ TEMPLATES = [
 
 # Database: DATABASE_URL wins; otherwise SQLite in var/ (the one-command demo).
 _default_sqlite = f"sqlite:///{VAR_DIR / 'commonground.sqlite3'}"
+if "DATABASE_URL" not in os.environ:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", _default_sqlite), conn_max_age=60
@@ -161,7 +163,7 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
     "confirm_email": "1/3m/key",
 }
-ACCOUNT_ADAPTER = "commonground.members.adapters.AccountAdapter"
+ACCOUNT_SIGNUP_FORM_CLASS = "commonground.members.forms.SignupDetailsForm"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Common Ground"
 LOGIN_REDIRECT_URL = "core:dashboard"

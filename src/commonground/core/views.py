@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import logging
+import uuid
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+
+from commonground.members.selectors import organisations_with_groups
+
+from .dashboard import registered_panels
+
+logger = logging.getLogger("commonground.errors")
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/home.html", {"organisations": organisations_with_groups()})
+
+
+@login_required
+@never_cache
+def dashboard(request: HttpRequest) -> HttpResponse:
+    panels = [
+        {"panel": panel, "context": panel.context(request)} for panel in registered_panels()
+    ]
+    return render(request, "core/dashboard.html", {"panels": panels})
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """A generic message with an error id that operators can find in the logs."""
+    error_id = uuid.uuid4().hex[:12]
+    logger.error("server error %s on %s %s", error_id, request.method, request.path)
+    return render(request, "500.html", {"error_id": error_id}, status=500)

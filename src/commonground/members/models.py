@@ -1,0 +1,217 @@
+"""People, organisations, coalitions, groups, memberships and roles.
+
+An Organisation holds a tree of Groups. A coalition is an Organisation whose
+``affiliates`` are other organisations: each keeps its own members, and the
+coalition's groups are open to members of every affiliate. Membership is per
+group; roles are per group and apply to the group's whole subtree.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class MemberManager(UserManager["User"]):
+    use_in_migrations = True
+
+    def _create_user(self, username, email, password, **extra_fields):  # type: ignore[no-untyped-def,override]
+        if not email:
+            raise ValueError("an email address is required")
+        email = self.normalize_email(email)
+        user = self.model(email=email, **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email=None, password=None, **extra_fields):  # type: ignore[no-untyped-def,override]
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(None, email, password, **extra_fields)
+
+    def create_superuser(self, email=None, password=None, **extra_fields):  # type: ignore[no-untyped-def,override]
+        extra_fields["is_staff"] = True
+        extra_fields["is_superuser"] = True
+        return self._create_user(None, email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    class Visibility(models.TextChoices):
+        MEMBERS = "members", "Show my name to fellow members of my groups"
+        HIDDEN = "hidden", "Hide my name from member lists"
+
+    username = None  # type: ignore[assignment]
+    first_name = None  # type: ignore[assignment]
+    last_name = None  # type: ignore[assignment]
+    email = models.EmailField("email address", unique=True)
+    display_name = models.CharField(max_length=80, blank=True)
+    visibility = models.CharField(
+        "who sees my name in member lists",
+        max_length=16,
+        choices=Visibility.choices,
+        default=Visibility.MEMBERS,
+    )
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+    objects = MemberManager()  # type: ignore[misc,assignment]
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="member_email_unique_ci"),
+        ]
+
+    def __str__(self) -> str:
+        return self.public_name
+
+    @property
+    def public_name(self) -> str:
+        if self.deleted_at is not None:
+            return "Deleted member"
+        return self.display_name or "Member"
+
+
+class Organisation(models.Model):
+    class Kind(models.TextChoices):
+        ORGANISATION = "organisation", "Organisation"
+        COALITION = "coalition", "Coalition"
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=60, unique=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.ORGANISATION)
+    description = models.TextField(blank=True)
+    affiliates = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        related_name="coalitions",
+        blank=True,
+        help_text="For a coalition: the organisations that federate in it.",
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Group(models.Model):
+    class Kind(models.TextChoices):
+        NATIONAL = "national", "National"
+        REGION = "region", "Region"
+        BRANCH = "branch", "Local branch"
+        WORKING_GROUP = "working_group", "Working group"
+        COALITION = "coalition", "Coalition-wide group"
+
+    class JoinPolicy(models.TextChoices):
+        OPEN = "open", "Anyone eligible can join"
+        APPROVAL = "approval", "Organisers approve each application"
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="groups"
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=60, unique=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    description = models.TextField(blank=True)
+    join_policy = models.CharField(
+        max_length=16, choices=JoinPolicy.choices, default=JoinPolicy.APPROVAL
+    )
+    is_public = models.BooleanField(
+        default=True, help_text="Non-members can see the group's page."
+    )
+    # Materialised path of ancestor ids, e.g. "/1/4/9/" for group 9 under 4 under 1:
+    # subtree and ancestor queries are single indexed queries.
+    path = models.CharField(max_length=255, db_index=True, editable=False)
+
+    class Meta:
+        ordering = ["path"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def ancestor_ids(self) -> list[int]:
+        return [int(part) for part in self.path.strip("/").split("/") if part]
+
+    @property
+    def depth(self) -> int:
+        return len(self.ancestor_ids) - 1
+
+
+class Membership(models.Model):
+    class Status(models.TextChoices):
+        APPLIED = "applied", "Applied"
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+        LAPSED = "lapsed", "Lapsed"
+        LEFT = "left", "Left"
+        REJECTED = "rejected", "Application declined"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="memberships")
+    status = models.CharField(max_length=16, choices=Status.choices)
+    since = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "group"], name="one_membership_per_group"),
+        ]
+        indexes = [models.Index(fields=["group", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.group_id}: {self.status}"
+
+
+class MembershipChange(models.Model):
+    """The full history of a membership's status, one row per transition."""
+
+    membership = models.ForeignKey(
+        Membership, on_delete=models.CASCADE, related_name="history"
+    )
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16)
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '-'} -> {self.to_status}"
+
+
+class Role(models.TextChoices):
+    MEMBER = "member", "Member"
+    ORGANISER = "organiser", "Organiser"
+    MODERATOR = "moderator", "Moderator"
+    RETURNING_OFFICER = "returning_officer", "Returning officer"
+    ADMIN = "admin", "Admin"
+
+
+class RoleAssignment(models.Model):
+    """A role held in a group; it applies to the group's whole subtree.
+
+    The ``member`` role is implied by an active membership and never stored.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="roles")
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="roles")
+    role = models.CharField(max_length=24, choices=Role.choices)
+    assigned_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "group", "role"], name="one_role_assignment"),
+            models.CheckConstraint(
+                condition=~models.Q(role="member"), name="member_role_is_implied"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.role} of {self.group_id}"

@@ -1,0 +1,218 @@
+"""Reads about members, groups and roles that depend on the viewer.
+
+Every function here runs a fixed number of queries whatever the number of groups
+or members (pinned in tests/members/test_members_queries.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import reduce
+from operator import or_
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from .models import Group, Membership, Role, RoleAssignment, User
+
+MANAGING_ROLES = frozenset({Role.ORGANISER, Role.ADMIN})
+
+
+def groups_in_subtree(group: Group) -> QuerySet[Group]:
+    return Group.objects.filter(path__startswith=group.path)
+
+
+def _subtrees_q(groups: Iterable[Group], prefix: str = "group__") -> Q:
+    paths = sorted({g.path for g in groups})
+    if not paths:
+        return Q(pk__in=[])
+    return reduce(or_, (Q(**{f"{prefix}path__startswith": p}) for p in paths))
+
+
+@dataclass
+class Viewer:
+    """What one user is to one group: memberships and roles, resolved in two queries."""
+
+    user: Any
+    group: Group
+    membership: Membership | None = None
+    roles: set[str] = field(default_factory=set)
+    is_subtree_member: bool = False
+
+    @property
+    def is_member(self) -> bool:
+        return self.is_subtree_member
+
+    @property
+    def can_manage(self) -> bool:
+        return bool(self.roles & MANAGING_ROLES)
+
+    @property
+    def is_admin(self) -> bool:
+        return Role.ADMIN in self.roles
+
+
+def viewer_for(user: Any, group: Group) -> Viewer:
+    viewer = Viewer(user=user, group=group)
+    if not user.is_authenticated:
+        return viewer
+    memberships = list(
+        Membership.objects.filter(user=user, group__path__startswith=group.path).only(
+            "id", "status", "group_id", "since"
+        )
+    )
+    viewer.membership = next((m for m in memberships if m.group_id == group.pk), None)
+    viewer.is_subtree_member = any(m.status == Membership.Status.ACTIVE for m in memberships)
+    viewer.roles = set(
+        RoleAssignment.objects.filter(user=user, group_id__in=group.ancestor_ids).values_list(
+            "role", flat=True
+        )
+    )
+    if viewer.is_subtree_member:
+        viewer.roles.add(Role.MEMBER)
+    return viewer
+
+
+def coalition_eligible(user: Any, group: Group) -> bool:
+    """A coalition-wide group is open to active members of any affiliate organisation."""
+    if group.organisation.kind != group.organisation.Kind.COALITION:
+        return True
+    return Membership.objects.filter(
+        user=user,
+        status=Membership.Status.ACTIVE,
+        group__organisation__coalitions=group.organisation,
+    ).exists()
+
+
+def group_by_slug(slug: str) -> Group:
+    return Group.objects.select_related("organisation", "parent").get(slug=slug)
+
+
+def group_children(group: Group) -> list[Group]:
+    return list(
+        group.children.annotate(
+            active_members=Count(
+                "memberships", filter=Q(memberships__status=Membership.Status.ACTIVE)
+            )
+        ).order_by("name")
+    )
+
+
+def group_active_member_count(group: Group) -> int:
+    return (
+        Membership.objects.filter(
+            group__path__startswith=group.path, status=Membership.Status.ACTIVE
+        )
+        .values("user_id")
+        .distinct()
+        .count()
+    )
+
+
+@dataclass(frozen=True)
+class MemberListing:
+    visible: list[User]
+    hidden_count: int
+
+
+def group_member_list(group: Group) -> MemberListing:
+    """Active members of the group's subtree as other members may see them.
+
+    Names only, never email addresses; members who chose to hide their name are
+    counted but not listed. One query.
+    """
+    users = list(
+        User.objects.filter(
+            memberships__group__path__startswith=group.path,
+            memberships__status=Membership.Status.ACTIVE,
+        )
+        .distinct()
+        .only("id", "display_name", "visibility", "deleted_at")
+        .order_by("display_name", "id")
+    )
+    visible = [u for u in users if u.visibility == User.Visibility.MEMBERS]
+    return MemberListing(visible=visible, hidden_count=len(users) - len(visible))
+
+
+def group_memberships_for_organisers(group: Group) -> dict[str, list[Membership]]:
+    """Memberships of the group itself by status, for its organisers (one query)."""
+    by_status: dict[str, list[Membership]] = {s: [] for s in Membership.Status.values}
+    for membership in (
+        Membership.objects.filter(group=group)
+        .select_related("user")
+        .order_by("user__display_name", "user_id")
+    ):
+        by_status[membership.status].append(membership)
+    return by_status
+
+
+def group_role_assignments(group: Group) -> list[RoleAssignment]:
+    return list(
+        RoleAssignment.objects.filter(group=group)
+        .select_related("user")
+        .order_by("role", "user__display_name")
+    )
+
+
+def organisations_with_groups() -> list[tuple[Any, list[Group]]]:
+    from .models import Organisation
+
+    organisations = list(Organisation.objects.order_by("kind", "name").prefetch_related("affiliates"))
+    groups = list(Group.objects.select_related("organisation").order_by("path"))
+    by_org: dict[int, list[Group]] = {}
+    for group in groups:
+        by_org.setdefault(group.organisation_id, []).append(group)
+    return [(org, by_org.get(org.pk, [])) for org in organisations]
+
+
+# Dashboard panels (registered in apps.py through commonground.core.dashboard).
+
+
+def dashboard_memberships(request: Any) -> dict[str, Any]:
+    """My groups with my status and my roles: two queries, whatever the numbers."""
+    user = request.user
+    memberships = list(
+        Membership.objects.filter(user=user)
+        .exclude(status__in=[Membership.Status.LEFT, Membership.Status.REJECTED])
+        .select_related("group", "group__organisation")
+        .order_by("group__path")
+    )
+    roles: dict[int, list[str]] = {}
+    role_groups: dict[int, Group] = {}
+    for assignment in (
+        RoleAssignment.objects.filter(user=user).select_related("group").order_by("role")
+    ):
+        roles.setdefault(assignment.group_id, []).append(assignment.get_role_display())
+        role_groups[assignment.group_id] = assignment.group
+    member_group_ids = {m.group_id for m in memberships}
+    return {
+        "memberships": [
+            {"membership": m, "group": m.group, "roles": roles.get(m.group_id, [])}
+            for m in memberships
+        ],
+        "role_only_groups": [
+            {"group": group, "roles": roles[group_id]}
+            for group_id, group in sorted(role_groups.items(), key=lambda i: i[1].path)
+            if group_id not in member_group_ids
+        ],
+        "pending": [m for m in memberships if m.status == Membership.Status.APPLIED],
+    }
+
+
+def dashboard_pending_applications(request: Any) -> dict[str, Any]:
+    """Applications I can approve, in groups where I organise: two queries."""
+    managed = [
+        a.group
+        for a in RoleAssignment.objects.filter(
+            user=request.user, role__in=list(MANAGING_ROLES)
+        ).select_related("group")
+    ]
+    if not managed:
+        return {"applications": []}
+    applications = list(
+        Membership.objects.filter(_subtrees_q(managed), status=Membership.Status.APPLIED)
+        .select_related("group", "user")
+        .order_by("since")[:50]
+    )
+    return {"applications": applications}

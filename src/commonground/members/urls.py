@@ -1,0 +1,23 @@
+from django.urls import path
+
+from . import views
+
+app_name = "members"
+urlpatterns = [
+    path("groups/", views.group_directory, name="directory"),
+    path("groups/<slug:slug>/", views.group_detail, name="group"),
+    path("groups/<slug:slug>/members/", views.group_members, name="group_members"),
+    path("groups/<slug:slug>/join/", views.group_join, name="group_join"),
+    path("groups/<slug:slug>/leave/", views.group_leave, name="group_leave"),
+    path("groups/<slug:slug>/manage/", views.group_manage, name="group_manage"),
+    path("groups/<slug:slug>/manage/memberships/<int:membership_id>/<str:action>/",
+         views.membership_action, name="membership_action"),
+    path("groups/<slug:slug>/manage/roles/", views.role_assign, name="role_assign"),
+    path("groups/<slug:slug>/manage/roles/<int:assignment_id>/revoke/",
+         views.role_revoke, name="role_revoke"),
+    path("groups/<slug:slug>/manage/settings/", views.group_settings, name="group_settings"),
+    path("groups/<slug:slug>/log/", views.group_log, name="group_log"),
+    path("me/", views.profile, name="profile"),
+    path("me/export/", views.account_export, name="account_export"),
+    path("me/delete/", views.account_delete, name="account_delete"),
+]

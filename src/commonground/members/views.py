@@ -1,0 +1,272 @@
+"""Thin views: parse input, call one service or selector, render."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from commonground.audit.selectors import group_audit_entries
+
+from . import selectors, services
+from .forms import (
+    DeleteAccountForm,
+    GroupSettingsForm,
+    OptionalReasonForm,
+    ProfileForm,
+    ReasonForm,
+    RoleAssignForm,
+)
+from .models import Group, Membership, RoleAssignment, User
+
+
+def _visible_group(request: HttpRequest, slug: str) -> tuple[Group, selectors.Viewer]:
+    """The group and what the viewer is to it; 404 for a private group they may not see."""
+    try:
+        group = selectors.group_by_slug(slug)
+    except Group.DoesNotExist:
+        raise Http404("No such group") from None
+    viewer = selectors.viewer_for(request.user, group)
+    if not group.is_public and not (viewer.is_member or viewer.can_manage):
+        raise Http404("No such group")
+    return group, viewer
+
+
+def _managed_group(request: HttpRequest, slug: str) -> tuple[Group, selectors.Viewer]:
+    group, viewer = _visible_group(request, slug)
+    if not viewer.can_manage:
+        raise Http404("No such page")
+    return group, viewer
+
+
+def _error_text(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+def group_directory(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "members/directory.html",
+        {"organisations": selectors.organisations_with_groups()},
+    )
+
+
+def group_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    group, viewer = _visible_group(request, slug)
+    return render(
+        request,
+        "members/group_detail.html",
+        {
+            "group": group,
+            "viewer": viewer,
+            "children": selectors.group_children(group),
+            "member_count": selectors.group_active_member_count(group),
+        },
+    )
+
+
+@login_required
+def group_members(request: HttpRequest, slug: str) -> HttpResponse:
+    group, viewer = _visible_group(request, slug)
+    if not (viewer.is_member or viewer.can_manage):
+        raise Http404("No such page")
+    return render(
+        request, "members/group_members.html",
+        {"group": group, "viewer": viewer, "listing": selectors.group_member_list(group)},
+    )
+
+
+@login_required
+@require_POST
+def group_join(request: HttpRequest, slug: str) -> HttpResponse:
+    group, _ = _visible_group(request, slug)
+    try:
+        membership = services.membership_join(user=request.user, group=group)
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    else:
+        if membership.status == Membership.Status.ACTIVE:
+            messages.success(request, f"You are now a member of {group.name}.")
+        else:
+            messages.success(request, f"Your application to {group.name} is waiting for its organisers.")
+    return redirect("members:group", slug=group.slug)
+
+
+@login_required
+@require_POST
+def group_leave(request: HttpRequest, slug: str) -> HttpResponse:
+    group, _ = _visible_group(request, slug)
+    try:
+        services.membership_leave(user=request.user, group=group)
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(request, f"You have left {group.name}.")
+    return redirect("members:group", slug=group.slug)
+
+
+@login_required
+@never_cache
+def group_manage(request: HttpRequest, slug: str) -> HttpResponse:
+    group, viewer = _managed_group(request, slug)
+    return render(request, "members/group_manage.html", _manage_context(group, viewer))
+
+
+def _manage_context(group: Group, viewer: selectors.Viewer, **forms: object) -> dict[str, object]:
+    members = User.objects.filter(
+        memberships__group__path__startswith=group.path,
+        memberships__status=Membership.Status.ACTIVE,
+    ).distinct().order_by("display_name")
+    return {
+        "group": group,
+        "viewer": viewer,
+        "memberships": selectors.group_memberships_for_organisers(group),
+        "assignments": selectors.group_role_assignments(group),
+        "role_form": forms.get("role_form") or RoleAssignForm(members=members),
+        "settings_form": forms.get("settings_form") or GroupSettingsForm(
+            initial={"description": group.description, "join_policy": group.join_policy,
+                     "is_public": group.is_public}
+        ),
+        "reason_form": forms.get("reason_form") or ReasonForm(),
+        "failed_membership_id": forms.get("failed_membership_id"),
+    }
+
+
+MEMBERSHIP_ACTIONS = {
+    "approve": (services.membership_approve, None, "Application approved."),
+    "decline": (services.membership_decline, OptionalReasonForm, "Application declined."),
+    "suspend": (services.membership_suspend, ReasonForm, "Membership suspended."),
+    "reinstate": (services.membership_reinstate, OptionalReasonForm, "Membership reinstated."),
+}
+
+
+@login_required
+@require_POST
+def membership_action(request: HttpRequest, slug: str, membership_id: int, action: str) -> HttpResponse:
+    group, viewer = _managed_group(request, slug)
+    if action not in MEMBERSHIP_ACTIONS:
+        raise Http404("No such action")
+    service, form_class, success = MEMBERSHIP_ACTIONS[action]
+    membership = get_object_or_404(Membership, pk=membership_id, group=group)
+    kwargs: dict[str, object] = {}
+    if form_class is not None:
+        form = form_class(request.POST)
+        if not form.is_valid():
+            context = _manage_context(group, viewer, reason_form=form, failed_membership_id=membership.pk)
+            return render(request, "members/group_manage.html", context, status=400)
+        kwargs["reason"] = form.cleaned_data["reason"]
+    try:
+        service(actor=request.user, membership=membership, **kwargs)
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    except PermissionDenied:
+        raise Http404("No such page") from None
+    else:
+        messages.success(request, success)
+    return redirect("members:group_manage", slug=group.slug)
+
+
+@login_required
+@require_POST
+def role_assign(request: HttpRequest, slug: str) -> HttpResponse:
+    group, viewer = _managed_group(request, slug)
+    members = User.objects.filter(
+        memberships__group__path__startswith=group.path,
+        memberships__status=Membership.Status.ACTIVE,
+    ).distinct()
+    form = RoleAssignForm(request.POST, members=members)
+    if form.is_valid():
+        try:
+            services.role_assign(
+                actor=request.user, group=group, user=form.cleaned_data["user"],
+                role=form.cleaned_data["role"], reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        except PermissionDenied as error:
+            form.add_error("role", str(error))
+        else:
+            messages.success(request, "Role assigned.")
+            return redirect("members:group_manage", slug=group.slug)
+    return render(request, "members/group_manage.html", _manage_context(group, viewer, role_form=form), status=400)
+
+
+@login_required
+@require_POST
+def role_revoke(request: HttpRequest, slug: str, assignment_id: int) -> HttpResponse:
+    group, _ = _managed_group(request, slug)
+    assignment = get_object_or_404(RoleAssignment, pk=assignment_id, group=group)
+    try:
+        services.role_revoke(actor=request.user, assignment=assignment, reason=request.POST.get("reason", "")[:2000])
+    except PermissionDenied as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Role removed.")
+    return redirect("members:group_manage", slug=group.slug)
+
+
+@login_required
+@require_POST
+def group_settings(request: HttpRequest, slug: str) -> HttpResponse:
+    group, viewer = _managed_group(request, slug)
+    form = GroupSettingsForm(request.POST)
+    if not form.is_valid():
+        return render(request, "members/group_manage.html", _manage_context(group, viewer, settings_form=form), status=400)
+    services.group_settings_update(actor=request.user, group=group, **form.cleaned_data)
+    messages.success(request, "Settings saved.")
+    return redirect("members:group_manage", slug=group.slug)
+
+
+def group_log(request: HttpRequest, slug: str) -> HttpResponse:
+    group, viewer = _visible_group(request, slug)
+    if not (viewer.is_member or viewer.can_manage):
+        raise Http404("No such page")
+    return render(
+        request, "members/group_log.html",
+        {"group": group, "entries": group_audit_entries(group)},
+    )
+
+
+@login_required
+@never_cache
+def profile(request: HttpRequest) -> HttpResponse:
+    form = ProfileForm(request.POST or None, instance=request.user)
+    if request.method == "POST":
+        if form.is_valid():
+            services.profile_update(user=request.user, **form.cleaned_data)
+            messages.success(request, "Your profile is saved.")
+            return redirect("members:profile")
+        return render(request, "members/profile.html", {"form": form}, status=400)
+    return render(request, "members/profile.html", {"form": form})
+
+
+@login_required
+@never_cache
+def account_export(request: HttpRequest) -> HttpResponse:
+    data = services.account_export(user=request.user)
+    response = HttpResponse(
+        json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'attachment; filename="my-commonground-data.json"'
+    return response
+
+
+@login_required
+@never_cache
+def account_delete(request: HttpRequest) -> HttpResponse:
+    form = DeleteAccountForm(request.POST or None, user=request.user)
+    if request.method == "POST":
+        if form.is_valid():
+            user = request.user
+            logout(request)
+            services.account_delete(user=user)
+            messages.success(request, "Your account is deleted and your details are removed.")
+            return redirect("core:home")
+        return render(request, "members/account_delete.html", {"form": form}, status=400)
+    return render(request, "members/account_delete.html", {"form": form})
