@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "commonground.core",
     "commonground.audit",
     "commonground.members",
+    "commonground.discussion",
+    "commonground.decisions",
 ]
 
 MIDDLEWARE = [
