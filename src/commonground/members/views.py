@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from commonground.audit.selectors import group_audit_entries
+from commonground.core.group_links import group_links_for
 
 from . import selectors, services
 from .forms import (
@@ -67,6 +68,7 @@ def group_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "viewer": viewer,
             "children": selectors.group_children(group),
             "member_count": selectors.group_active_member_count(group),
+            "links": group_links_for(group, viewer),
         },
     )
 
