@@ -1,0 +1,411 @@
+"""Cast-vote-record readers for the RCTab rule set: CDF JSON, ES&S xlsx, generic CSV.
+
+Each reader keeps what RCTab's rules need: the rank numbers as written (skipped
+ranks stay gaps), every mark of a rank (two or more marks, or the explicit
+overvote label, make an overvote) and the raw text of each mark (for the
+duplicate rule).  Errors name the file and the JSON pointer, sheet and cell, or
+line and column.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .._errors import TallyInputError
+
+OVERVOTE = "\x00overvote"
+"""Mark standing for an explicit overvote label."""
+
+UNDECLARED = "\x00undeclared"
+"""Raw mark of a CDF write-in selection (resolved to the UWI pseudo-candidate)."""
+
+Rank = tuple[int, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class RawRecord:
+    """One cast-vote record: ``ranks`` is sparse, ascending (rank, raw marks)."""
+
+    location: str
+    ranks: tuple[Rank, ...]
+
+
+def _sorted_ranks(marks_by_rank: dict[int, list[str]]) -> tuple[Rank, ...]:
+    return tuple((rank, tuple(marks_by_rank[rank])) for rank in sorted(marks_by_rank))
+
+
+# --------------------------------------------------------------------------- CDF
+
+
+def _load_json(path: Path) -> Any:
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise TallyInputError(path, "file", "file", f"cannot read: {error}") from None
+    try:
+        return json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as error:
+        raise TallyInputError(
+            path, f"byte {error.start}", "encoding", "not valid UTF-8"
+        ) from None
+    except json.JSONDecodeError as error:
+        raise TallyInputError(
+            path, f"line {error.lineno}", "JSON", f"not valid JSON: {error.msg}"
+        ) from None
+
+
+def _field(path: Path, obj: Any, pointer: str, key: str, kind: type) -> Any:
+    if not isinstance(obj, dict) or key not in obj:
+        raise TallyInputError(path, pointer or "/", key, "missing")
+    value = obj[key]
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        raise TallyInputError(
+            path, f"{pointer}/{key}", key, f"expected a JSON {kind.__name__}"
+        )
+    return value
+
+
+def _text_field(path: Path, obj: Any, pointer: str, key: str) -> str:
+    value = _field(path, obj, pointer, key, object)
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        return str(value)
+    raise TallyInputError(path, f"{pointer}/{key}", key, "expected a string")
+
+
+def _cdf_contests(path: Path, data: Any) -> tuple[dict[str, str], list[tuple[str, Any]]]:
+    """Candidate names by ``@id`` and every (pointer, contest) of the file."""
+    names: dict[str, str] = {}
+    contests: list[tuple[str, Any]] = []
+    elections = _field(path, data, "", "Election", list)
+    for e_number, election in enumerate(elections):
+        pointer = f"/Election/{e_number}"
+        for c_number, candidate in enumerate(election.get("Candidate", []) or []):
+            c_pointer = f"{pointer}/Candidate/{c_number}"
+            names[_text_field(path, candidate, c_pointer, "@id")] = _text_field(
+                path, candidate, c_pointer, "Name"
+            )
+        for k_number, contest in enumerate(election.get("Contest", []) or []):
+            contests.append((f"{pointer}/Contest/{k_number}", contest))
+    return names, contests
+
+
+def _cdf_selection_marks(
+    path: Path, names: dict[str, str], contest: Any, pointer: str
+) -> dict[str, str]:
+    marks: dict[str, str] = {}
+    selections = _field(path, contest, pointer, "ContestSelection", list)
+    for s_number, selection in enumerate(selections):
+        s_pointer = f"{pointer}/ContestSelection/{s_number}"
+        selection_id = _text_field(path, selection, s_pointer, "@id")
+        if str(selection.get("IsWriteIn", "")).lower() == "true":
+            marks[selection_id] = UNDECLARED
+            continue
+        ids = _field(path, selection, s_pointer, "CandidateIds", list)
+        if not ids:
+            raise TallyInputError(path, f"{s_pointer}/CandidateIds", "CandidateIds", "empty")
+        candidate_id = str(ids[0])
+        if candidate_id not in names:
+            raise TallyInputError(
+                path,
+                f"{s_pointer}/CandidateIds/0",
+                "CandidateIds",
+                f"no Candidate with @id {candidate_id!r}",
+            )
+        marks[selection_id] = names[candidate_id]
+    return marks
+
+
+def read_cdf_json_records(
+    path: str | Path, contest_name: str | None = None
+) -> tuple[list[str], list[RawRecord]]:
+    """Read a NIST SP 1500-103 CDF JSON file.
+
+    Returns the contest's candidate names (file order) and one record per ``CVR[]``
+    entry (its current snapshot).  ``contest_name`` selects the contest by ``Name``;
+    ``None`` requires a file with one contest.
+    """
+    path = Path(path)
+    data = _load_json(path)
+    names, contests = _cdf_contests(path, data)
+    if contest_name is None:
+        if len(contests) != 1:
+            raise TallyInputError(
+                path, "/Election", "Contest",
+                f"{len(contests)} contests; choose one by name (--contest)",
+            )
+        pointer, contest = contests[0]
+    else:
+        found = [
+            (p, c) for p, c in contests
+            if isinstance(c, dict) and str(c.get("Name", "")) == contest_name
+        ]
+        if not found:
+            raise TallyInputError(
+                path, "/Election", "Contest", f"no contest named {contest_name!r}"
+            )
+        pointer, contest = found[0]
+    contest_id = _text_field(path, contest, pointer, "@id")
+    selection_marks = _cdf_selection_marks(path, names, contest, pointer)
+    candidates = [m for m in selection_marks.values() if m != UNDECLARED]
+    records: list[RawRecord] = []
+    cvrs = _field(path, data, "", "CVR", list)
+    for number, cvr in enumerate(cvrs):
+        records.append(
+            _cdf_record(path, f"/CVR/{number}", cvr, contest_id, selection_marks)
+        )
+    return candidates, records
+
+
+def _cdf_record(
+    path: Path, pointer: str, cvr: Any, contest_id: str, selection_marks: dict[str, str]
+) -> RawRecord:
+    current = _text_field(path, cvr, pointer, "CurrentSnapshotId")
+    snapshots = _field(path, cvr, pointer, "CVRSnapshot", list)
+    marks_by_rank: dict[int, list[str]] = {}
+    for n_number, snapshot in enumerate(snapshots):
+        n_pointer = f"{pointer}/CVRSnapshot/{n_number}"
+        if _text_field(path, snapshot, n_pointer, "@id") != current:
+            continue
+        for k_number, cvr_contest in enumerate(snapshot.get("CVRContest", []) or []):
+            k_pointer = f"{n_pointer}/CVRContest/{k_number}"
+            if _text_field(path, cvr_contest, k_pointer, "ContestId") != contest_id:
+                continue
+            selections = cvr_contest.get("CVRContestSelection", []) or []
+            for s_number, selection in enumerate(selections):
+                s_pointer = f"{k_pointer}/CVRContestSelection/{s_number}"
+                _cdf_selection(
+                    path, s_pointer, selection, selection_marks, marks_by_rank
+                )
+        break
+    else:
+        raise TallyInputError(
+            path, pointer, "CurrentSnapshotId", f"no CVRSnapshot with @id {current!r}"
+        )
+    return RawRecord(pointer, _sorted_ranks(marks_by_rank))
+
+
+def _rank_value(path: Path, pointer: str, value: Any) -> int:
+    if isinstance(value, bool):
+        raise TallyInputError(path, pointer, "Rank", "expected a positive integer")
+    try:
+        rank = int(str(value), 10)
+    except ValueError:
+        raise TallyInputError(path, pointer, "Rank", "expected a positive integer") from None
+    if rank < 1:
+        raise TallyInputError(path, pointer, "Rank", "expected a positive integer")
+    return rank
+
+
+def _cdf_selection(
+    path: Path,
+    pointer: str,
+    selection: Any,
+    selection_marks: dict[str, str],
+    marks_by_rank: dict[int, list[str]],
+) -> None:
+    selection_id = _text_field(path, selection, pointer, "ContestSelectionId")
+    if selection_id not in selection_marks:
+        raise TallyInputError(
+            path, f"{pointer}/ContestSelectionId", "ContestSelectionId",
+            f"no ContestSelection with @id {selection_id!r}",
+        )
+    mark = selection_marks[selection_id]
+    if "Rank" in selection and "SelectionPosition" not in selection:
+        rank = _rank_value(path, f"{pointer}/Rank", selection["Rank"])
+        marks_by_rank.setdefault(rank, []).append(mark)
+        return
+    positions = _field(path, selection, pointer, "SelectionPosition", list)
+    for p_number, position in enumerate(positions):
+        p_pointer = f"{pointer}/SelectionPosition/{p_number}"
+        if not isinstance(position, dict):
+            raise TallyInputError(path, p_pointer, "SelectionPosition", "expected an object")
+        if str(position.get("HasIndication", "")).lower() == "no":
+            continue
+        if str(position.get("IsAllocable", "")).lower() == "no":
+            continue
+        if "Rank" not in position:
+            raise TallyInputError(path, p_pointer, "Rank", "missing")
+        rank = _rank_value(path, f"{p_pointer}/Rank", position["Rank"])
+        position_mark = UNDECLARED if position.get("CVRWriteIn") else mark
+        marks_by_rank.setdefault(rank, []).append(position_mark)
+
+
+# --------------------------------------------------------------------------- ES&S
+
+
+def _column_letters(column: int) -> str:
+    letters = ""
+    while column:
+        column, remainder = divmod(column - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+def _general_text(value: Any) -> str:
+    """Cell value as Excel's "General" format shows it (29.0 -> "29")."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        return repr(value)
+    return str(value)
+
+
+def iter_sheet_rows(path: Path) -> Iterator[tuple[str, int, dict[int, str]]]:
+    """(sheet title, row number, {column: text}) for every ``<row>`` of sheet 1.
+
+    Rows absent from the XML are not invented (the sheet dimension may claim a
+    million rows); rows present but empty are returned empty.
+    """
+    import zipfile
+
+    from openpyxl import load_workbook
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (OSError, zipfile.BadZipFile, KeyError, ValueError) as error:
+        raise TallyInputError(path, "file", "xlsx", f"cannot read workbook: {error}") from None
+    try:
+        if not workbook.worksheets:
+            raise TallyInputError(path, "file", "xlsx", "the workbook has no sheet")
+        sheet = workbook.worksheets[0]
+        title = sheet.title
+        with sheet._get_source() as source:  # noqa: SLF001 - row-exact reading
+            parser = WorkSheetParser(
+                source,
+                sheet._shared_strings,  # noqa: SLF001
+                data_only=True,
+                epoch=workbook.epoch,
+                date_formats=workbook._date_formats,  # noqa: SLF001
+                timedelta_formats=workbook._timedelta_formats,  # noqa: SLF001
+            )
+            for row_number, cells in parser.parse():
+                yield title, row_number, {
+                    cell["column"]: _general_text(cell["value"]) for cell in cells
+                }
+    finally:
+        workbook.close()
+
+
+def read_ess_xlsx_records(
+    path: str | Path,
+    *,
+    first_vote_row: int,
+    first_vote_column: int,
+    max_rankings: int | None,
+    overvote_delimiter: str = "",
+    overvote_label: str = "",
+    skipped_rank_label: str = "",
+    undeclared_write_in_label: str = "",
+    treat_blank_as_undeclared_write_in: bool = False,
+) -> list[RawRecord]:
+    """Read an ES&S cast-vote-record spreadsheet as RCTab does.
+
+    Every ``<row>`` at or after ``first_vote_row`` is one record.  Column
+    ``first_vote_column + k`` is rank ``k + 1``; with ``max_rankings`` later columns
+    are ignored.  Marks: candidate text (split on ``overvote_delimiter``),
+    ``OVERVOTE`` for ``overvote_label``, ``UNDECLARED`` for blanks treated as
+    write-ins; the skipped-rank label and blanks are no mark.
+    """
+    path = Path(path)
+    records: list[RawRecord] = []
+    for title, row_number, cells in iter_sheet_rows(path):
+        if row_number < first_vote_row:
+            continue
+        last_column = max(cells, default=0)
+        if max_rankings is not None:
+            last_column = first_vote_column + max_rankings - 1
+        marks_by_rank: dict[int, list[str]] = {}
+        blanks: list[int] = []
+        for column in range(first_vote_column, last_column + 1):
+            rank = column - first_vote_column + 1
+            text = cells.get(column, "").strip()
+            where = f"sheet {title}, cell {_column_letters(column)}{row_number}"
+            if not text:
+                blanks.append(rank)
+                continue
+            if text == skipped_rank_label:
+                continue
+            if overvote_label and text == overvote_label:
+                marks_by_rank[rank] = [OVERVOTE]
+                continue
+            if overvote_delimiter and overvote_delimiter in text:
+                parts = [part.strip() for part in text.split(overvote_delimiter)]
+                for part in parts:
+                    if not part or part == skipped_rank_label:
+                        raise TallyInputError(
+                            path, where, "overvoteDelimiter",
+                            f"blank or skipped-rank part in {text!r}",
+                        )
+                marks_by_rank[rank] = parts
+                continue
+            marks_by_rank[rank] = [text]
+        if treat_blank_as_undeclared_write_in and blanks:
+            last_filled = max(marks_by_rank, default=0)
+            limit = max_rankings if max_rankings is not None else last_filled
+            for rank in blanks:
+                if rank < last_filled or rank <= limit:
+                    marks_by_rank[rank] = [UNDECLARED]
+        records.append(
+            RawRecord(f"sheet {title}, row {row_number}", _sorted_ranks(marks_by_rank))
+        )
+    return records
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def read_generic_csv_records(
+    path: str | Path, *, first_vote_row: int, first_vote_column: int
+) -> tuple[list[str], list[RawRecord]]:
+    """Read RCTab's generic CSV: header names candidates, cells are rank numbers."""
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as error:
+        raise TallyInputError(path, "file", "file", f"cannot read: {error}") from None
+    except UnicodeDecodeError as error:
+        raise TallyInputError(path, f"byte {error.start}", "encoding", "not valid UTF-8") from None
+    rows = list(csv.reader(text.splitlines()))
+    if not rows:
+        raise TallyInputError(path, "line 1", "header", "missing")
+    header = rows[0]
+    names: list[str] = []
+    for column in range(first_vote_column, len(header) + 1):
+        name = header[column - 1].strip()
+        if not name:
+            raise TallyInputError(
+                path, f"line 1, column {column}", "header", "blank candidate name"
+            )
+        names.append(name)
+    records: list[RawRecord] = []
+    for line_number, row in enumerate(rows, start=1):
+        if line_number < max(first_vote_row, 2):
+            continue
+        marks_by_rank: dict[int, list[str]] = {}
+        for offset, name in enumerate(names):
+            column = first_vote_column + offset
+            cell = row[column - 1].strip() if column - 1 < len(row) else ""
+            if not cell:
+                continue
+            try:
+                rank = int(cell, 10)
+            except ValueError:
+                rank = 0
+            if rank < 1:
+                raise TallyInputError(
+                    path, f"line {line_number}, column {column}", name,
+                    f"rank {cell!r} is not a positive integer",
+                )
+            marks_by_rank.setdefault(rank, []).append(name)
+        records.append(RawRecord(f"line {line_number}", _sorted_ranks(marks_by_rank)))
+    return names, records
