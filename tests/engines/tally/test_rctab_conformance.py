@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import SHARED_DATA, shared_data
 
 from commonground.engines.tally._errors import TallyError
 from commonground.engines.tally.rctab import tabulate_rctab
+from support import SHARED_DATA, shared_data
 
 CASES = [
     "test_set_0_skipped_first_choice",

@@ -134,7 +134,9 @@ class _Collector:
         self.problems: list[str] = []
 
     def add(self, key: str, value: Any, expected: str) -> None:
-        shown = json.dumps(value, ensure_ascii=False) if value is not None else "missing"
+        shown = (
+            json.dumps(value, ensure_ascii=False) if value is not None else "missing"
+        )
         self.problems.append(f"{key} = {shown}: expected {expected}")
 
 
@@ -207,21 +209,33 @@ def _validate(path: Path, data: dict[str, Any]) -> RctabConfig:  # noqa: C901, P
 
     winner_mode = _text(rules.get("winnerElectionMode"))
     if winner_mode not in WINNER_MODES:
-        errors.add("rules.winnerElectionMode", rules.get("winnerElectionMode"),
-                   "one of " + ", ".join(WINNER_MODES))
+        errors.add(
+            "rules.winnerElectionMode",
+            rules.get("winnerElectionMode"),
+            "one of " + ", ".join(WINNER_MODES),
+        )
     tiebreak_mode = _text(rules.get("tiebreakMode"))
     if tiebreak_mode not in TIEBREAK_MODES:
-        errors.add("rules.tiebreakMode", rules.get("tiebreakMode"),
-                   "one of " + ", ".join(TIEBREAK_MODES))
+        errors.add(
+            "rules.tiebreakMode",
+            rules.get("tiebreakMode"),
+            "one of " + ", ".join(TIEBREAK_MODES),
+        )
     overvote_rule = _text(rules.get("overvoteRule"))
     if overvote_rule not in OVERVOTE_RULES:
-        errors.add("rules.overvoteRule", rules.get("overvoteRule"),
-                   "one of " + ", ".join(OVERVOTE_RULES))
+        errors.add(
+            "rules.overvoteRule",
+            rules.get("overvoteRule"),
+            "one of " + ", ".join(OVERVOTE_RULES),
+        )
 
     decimals = _integer(rules.get("decimalPlacesForVoteArithmetic"))
     if decimals is None or not 1 <= decimals <= 20:
-        errors.add("rules.decimalPlacesForVoteArithmetic",
-                   rules.get("decimalPlacesForVoteArithmetic"), "an integer from 1 to 20")
+        errors.add(
+            "rules.decimalPlacesForVoteArithmetic",
+            rules.get("decimalPlacesForVoteArithmetic"),
+            "an integer from 1 to 20",
+        )
         decimals = 4
 
     max_rankings_text = _text(rules.get("maxRankingsAllowed"))
@@ -229,31 +243,43 @@ def _validate(path: Path, data: dict[str, Any]) -> RctabConfig:  # noqa: C901, P
     if max_rankings_text != "max":
         max_rankings = _integer(rules.get("maxRankingsAllowed"))
         if max_rankings is None or max_rankings < 1:
-            errors.add("rules.maxRankingsAllowed", rules.get("maxRankingsAllowed"),
-                       '"max" or an integer of at least 1')
+            errors.add(
+                "rules.maxRankingsAllowed",
+                rules.get("maxRankingsAllowed"),
+                '"max" or an integer of at least 1',
+            )
             max_rankings = 1
 
     max_skipped: int | None = None
     if _text(rules.get("maxSkippedRanksAllowed")) != "unlimited":
         max_skipped = _integer(rules.get("maxSkippedRanksAllowed"))
         if max_skipped is None or max_skipped < 0:
-            errors.add("rules.maxSkippedRanksAllowed", rules.get("maxSkippedRanksAllowed"),
-                       '"unlimited" or an integer of at least 0')
+            errors.add(
+                "rules.maxSkippedRanksAllowed",
+                rules.get("maxSkippedRanksAllowed"),
+                '"unlimited" or an integer of at least 0',
+            )
             max_skipped = 0
 
     random_seed: int | None = None
     if tiebreak_mode in RANDOM_MODES:
         random_seed = _integer(rules.get("randomSeed"))
         if random_seed is None or not -SEED_LIMIT <= random_seed < SEED_LIMIT:
-            errors.add("rules.randomSeed", rules.get("randomSeed"),
-                       f"an integer from {-SEED_LIMIT} to {SEED_LIMIT - 1} "
-                       f"(needed by tiebreakMode {tiebreak_mode})")
+            errors.add(
+                "rules.randomSeed",
+                rules.get("randomSeed"),
+                f"an integer from {-SEED_LIMIT} to {SEED_LIMIT - 1} "
+                f"(needed by tiebreakMode {tiebreak_mode})",
+            )
             random_seed = 0
 
     winners = _integer(rules.get("numberOfWinners"))
     if winners is None or winners < 0:
-        errors.add("rules.numberOfWinners", rules.get("numberOfWinners"),
-                   "an integer of at least 0")
+        errors.add(
+            "rules.numberOfWinners",
+            rules.get("numberOfWinners"),
+            "an integer of at least 0",
+        )
         winners = 1
 
     booleans = {
@@ -276,44 +302,76 @@ def _validate(path: Path, data: dict[str, Any]) -> RctabConfig:  # noqa: C901, P
             percentage = Decimal(percentage_text)
         except InvalidOperation:
             percentage = None
-        if percentage is None or not percentage.is_finite() or not 1 <= percentage <= 100:
-            errors.add("rules.multiSeatBottomsUpPercentageThreshold",
-                       rules.get("multiSeatBottomsUpPercentageThreshold"),
-                       "a number from 1 to 100")
+        if (
+            percentage is None
+            or not percentage.is_finite()
+            or not 1 <= percentage <= 100
+        ):
+            errors.add(
+                "rules.multiSeatBottomsUpPercentageThreshold",
+                rules.get("multiSeatBottomsUpPercentageThreshold"),
+                "a number from 1 to 100",
+            )
             percentage = None
         if winners != 0:
-            errors.add("rules.numberOfWinners", rules.get("numberOfWinners"),
-                       "0 with bottomsUpUsingPercentageThreshold")
+            errors.add(
+                "rules.numberOfWinners",
+                rules.get("numberOfWinners"),
+                "0 with bottomsUpUsingPercentageThreshold",
+            )
         if booleans["batchElimination"]:
-            errors.add("rules.batchElimination", rules.get("batchElimination"),
-                       "false with bottomsUpUsingPercentageThreshold")
+            errors.add(
+                "rules.batchElimination",
+                rules.get("batchElimination"),
+                "false with bottomsUpUsingPercentageThreshold",
+            )
     elif winner_mode:
         if winners == 0:
-            errors.add("rules.numberOfWinners", rules.get("numberOfWinners"),
-                       "at least 1 (0 only with bottomsUpUsingPercentageThreshold)")
-        if winners == 1 and winner_mode in WINNER_MODES and (
-            winner_mode != "singleWinnerMajority"
+            errors.add(
+                "rules.numberOfWinners",
+                rules.get("numberOfWinners"),
+                "at least 1 (0 only with bottomsUpUsingPercentageThreshold)",
+            )
+        if (
+            winners == 1
+            and winner_mode in WINNER_MODES
+            and (winner_mode != "singleWinnerMajority")
         ):
-            errors.add("rules.winnerElectionMode", winner_mode,
-                       "singleWinnerMajority when numberOfWinners is 1")
+            errors.add(
+                "rules.winnerElectionMode",
+                winner_mode,
+                "singleWinnerMajority when numberOfWinners is 1",
+            )
         if winners > 1 and winner_mode == "singleWinnerMajority":
-            errors.add("rules.winnerElectionMode", winner_mode,
-                       "a multi-winner mode when numberOfWinners is more than 1")
+            errors.add(
+                "rules.winnerElectionMode",
+                winner_mode,
+                "a multi-winner mode when numberOfWinners is more than 1",
+            )
         if winners > 1:
             if booleans["doesFirstRoundDetermineThreshold"]:
-                errors.add("rules.doesFirstRoundDetermineThreshold", True,
-                           "false when numberOfWinners is more than 1")
+                errors.add(
+                    "rules.doesFirstRoundDetermineThreshold",
+                    True,
+                    "false when numberOfWinners is more than 1",
+                )
             if winner_mode != "multiPassIrv":
                 for key in ("continueUntilTwoCandidatesRemain", "batchElimination"):
                     if booleans[key]:
-                        errors.add(f"rules.{key}", True,
-                                   "false when numberOfWinners is more than 1 "
-                                   "(except with multiPassIrv)")
+                        errors.add(
+                            f"rules.{key}",
+                            True,
+                            "false when numberOfWinners is more than 1 "
+                            "(except with multiPassIrv)",
+                        )
     if booleans["cutoffElimination"] and winner_mode != (
         "bottomsUpUsingPercentageThreshold"
     ):
-        errors.add("rules.cutoffElimination", True,
-                   "false except with bottomsUpUsingPercentageThreshold")
+        errors.add(
+            "rules.cutoffElimination",
+            True,
+            "false except with bottomsUpUsingPercentageThreshold",
+        )
     allow_modes = (
         "multiWinnerAllowMultipleWinnersPerRound",
         "multiWinnerAllowOnlyOneWinnerPerRound",
@@ -322,16 +380,20 @@ def _validate(path: Path, data: dict[str, Any]) -> RctabConfig:  # noqa: C901, P
         if booleans[key] and winner_mode not in allow_modes:
             errors.add(f"rules.{key}", True, "false except in multiWinnerAllow* modes")
     if booleans["nonIntegerWinningThreshold"] and booleans["hareQuota"]:
-        errors.add("rules.hareQuota", True, "false when nonIntegerWinningThreshold is set")
+        errors.add(
+            "rules.hareQuota", True, "false when nonIntegerWinningThreshold is set"
+        )
 
     stop_after: int | None = None
     stop_text = _text(rules.get("stopTabulationEarlyAfterRound"))
     if stop_text:
         stop_after = _integer(stop_text)
         if stop_after is None or stop_after < 1:
-            errors.add("rules.stopTabulationEarlyAfterRound",
-                       rules.get("stopTabulationEarlyAfterRound"),
-                       "blank or an integer of at least 1")
+            errors.add(
+                "rules.stopTabulationEarlyAfterRound",
+                rules.get("stopTabulationEarlyAfterRound"),
+                "blank or an integer of at least 1",
+            )
             stop_after = None
 
     # Candidates: names and aliases must all be distinct.
@@ -378,8 +440,9 @@ def _validate(path: Path, data: dict[str, Any]) -> RctabConfig:  # noqa: C901, P
         if provider in UNSUPPORTED_PROVIDERS:
             unsupported.append(f"{key}.provider = {provider}: provider not supported")
         elif provider not in SUPPORTED_PROVIDERS:
-            errors.add(f"{key}.provider", entry.get("provider"),
-                       "one of ess, cdf, genericCsv")
+            errors.add(
+                f"{key}.provider", entry.get("provider"), "one of ess, cdf, genericCsv"
+            )
         if not file_text:
             errors.add(f"{key}.filePath", entry.get("filePath"), "a file path")
         file_path = base / file_text if file_text else base
@@ -393,11 +456,17 @@ def _validate(path: Path, data: dict[str, Any]) -> RctabConfig:  # noqa: C901, P
         first_row = _integer(entry.get("firstVoteRowIndex"))
         if provider in ("ess", "genericCsv"):
             if first_column is None or first_column < 1:
-                errors.add(f"{key}.firstVoteColumnIndex",
-                           entry.get("firstVoteColumnIndex"), "an integer of at least 1")
+                errors.add(
+                    f"{key}.firstVoteColumnIndex",
+                    entry.get("firstVoteColumnIndex"),
+                    "an integer of at least 1",
+                )
             if first_row is None or first_row < 1:
-                errors.add(f"{key}.firstVoteRowIndex",
-                           entry.get("firstVoteRowIndex"), "an integer of at least 1")
+                errors.add(
+                    f"{key}.firstVoteRowIndex",
+                    entry.get("firstVoteRowIndex"),
+                    "an integer of at least 1",
+                )
         contest_id = _text(entry.get("contestId"))
         if provider == "cdf" and not contest_id:
             errors.add(f"{key}.contestId", entry.get("contestId"), "the contest's Name")
@@ -406,11 +475,15 @@ def _validate(path: Path, data: dict[str, Any]) -> RctabConfig:  # noqa: C901, P
         if not isinstance(delimiter, str):
             delimiter = str(delimiter)
         if overvote_label and overvote_rule == "exhaustIfMultipleContinuing":
-            errors.add(f"{key}.overvoteLabel", overvote_label,
-                       "blank with overvoteRule exhaustIfMultipleContinuing")
+            errors.add(
+                f"{key}.overvoteLabel",
+                overvote_label,
+                "blank with overvoteRule exhaustIfMultipleContinuing",
+            )
         if overvote_label and delimiter:
-            errors.add(f"{key}.overvoteDelimiter", delimiter,
-                       "blank when overvoteLabel is set")
+            errors.add(
+                f"{key}.overvoteDelimiter", delimiter, "blank when overvoteLabel is set"
+            )
         treat_blank = _boolean(entry, "treatBlankAsUndeclaredWriteIn", key, errors)
         sources.append(
             CvrSource(
@@ -429,7 +502,9 @@ def _validate(path: Path, data: dict[str, Any]) -> RctabConfig:  # noqa: C901, P
         )
 
     if unsupported:
-        raise TallyInputError(path, "cvrFileSources", "provider", "; ".join(unsupported))
+        raise TallyInputError(
+            path, "cvrFileSources", "provider", "; ".join(unsupported)
+        )
     if errors.problems or missing_files:
         problems = errors.problems + missing_files
         count = len(problems)

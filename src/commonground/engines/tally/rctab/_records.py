@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,7 +78,9 @@ def _text_field(path: Path, obj: Any, pointer: str, key: str) -> str:
     raise TallyInputError(path, f"{pointer}/{key}", key, "expected a string")
 
 
-def _cdf_contests(path: Path, data: Any) -> tuple[dict[str, str], list[tuple[str, Any]]]:
+def _cdf_contests(
+    path: Path, data: Any
+) -> tuple[dict[str, str], list[tuple[str, Any]]]:
     """Candidate names by ``@id`` and every (pointer, contest) of the file."""
     names: dict[str, str] = {}
     contests: list[tuple[str, Any]] = []
@@ -107,7 +110,9 @@ def _cdf_selection_marks(
             continue
         ids = _field(path, selection, s_pointer, "CandidateIds", list)
         if not ids:
-            raise TallyInputError(path, f"{s_pointer}/CandidateIds", "CandidateIds", "empty")
+            raise TallyInputError(
+                path, f"{s_pointer}/CandidateIds", "CandidateIds", "empty"
+            )
         candidate_id = str(ids[0])
         if candidate_id not in names:
             raise TallyInputError(
@@ -135,13 +140,16 @@ def read_cdf_json_records(
     if contest_name is None:
         if len(contests) != 1:
             raise TallyInputError(
-                path, "/Election", "Contest",
+                path,
+                "/Election",
+                "Contest",
                 f"{len(contests)} contests; choose one by name (--contest)",
             )
         pointer, contest = contests[0]
     else:
         found = [
-            (p, c) for p, c in contests
+            (p, c)
+            for p, c in contests
             if isinstance(c, dict) and str(c.get("Name", "")) == contest_name
         ]
         if not found:
@@ -195,7 +203,9 @@ def _rank_value(path: Path, pointer: str, value: Any) -> int:
     try:
         rank = int(str(value), 10)
     except ValueError:
-        raise TallyInputError(path, pointer, "Rank", "expected a positive integer") from None
+        raise TallyInputError(
+            path, pointer, "Rank", "expected a positive integer"
+        ) from None
     if rank < 1:
         raise TallyInputError(path, pointer, "Rank", "expected a positive integer")
     return rank
@@ -211,7 +221,9 @@ def _cdf_selection(
     selection_id = _text_field(path, selection, pointer, "ContestSelectionId")
     if selection_id not in selection_marks:
         raise TallyInputError(
-            path, f"{pointer}/ContestSelectionId", "ContestSelectionId",
+            path,
+            f"{pointer}/ContestSelectionId",
+            "ContestSelectionId",
             f"no ContestSelection with @id {selection_id!r}",
         )
     mark = selection_marks[selection_id]
@@ -223,7 +235,9 @@ def _cdf_selection(
     for p_number, position in enumerate(positions):
         p_pointer = f"{pointer}/SelectionPosition/{p_number}"
         if not isinstance(position, dict):
-            raise TallyInputError(path, p_pointer, "SelectionPosition", "expected an object")
+            raise TallyInputError(
+                path, p_pointer, "SelectionPosition", "expected an object"
+            )
         if str(position.get("HasIndication", "")).lower() == "no":
             continue
         if str(position.get("IsAllocable", "")).lower() == "no":
@@ -271,9 +285,15 @@ def iter_sheet_rows(path: Path) -> Iterator[tuple[str, int, dict[int, str]]]:
     from openpyxl.worksheet._reader import WorkSheetParser
 
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        with warnings.catch_warnings():
+            # Workbooks written by election systems carry extensions openpyxl does
+            # not model ("Unknown extension is not supported"); cell data is intact.
+            warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
+            workbook = load_workbook(path, read_only=True, data_only=True)
     except (OSError, zipfile.BadZipFile, KeyError, ValueError) as error:
-        raise TallyInputError(path, "file", "xlsx", f"cannot read workbook: {error}") from None
+        raise TallyInputError(
+            path, "file", "xlsx", f"cannot read workbook: {error}"
+        ) from None
     try:
         if not workbook.worksheets:
             raise TallyInputError(path, "file", "xlsx", "the workbook has no sheet")
@@ -288,10 +308,17 @@ def iter_sheet_rows(path: Path) -> Iterator[tuple[str, int, dict[int, str]]]:
                 date_formats=workbook._date_formats,  # noqa: SLF001
                 timedelta_formats=workbook._timedelta_formats,  # noqa: SLF001
             )
-            for row_number, cells in parser.parse():
-                yield title, row_number, {
-                    cell["column"]: _general_text(cell["value"]) for cell in cells
-                }
+            with warnings.catch_warnings():
+                warnings.filterwarnings(
+                    "ignore", category=UserWarning, module="openpyxl"
+                )
+                parsed = list(parser.parse())
+        for row_number, cells in parsed:
+            yield (
+                title,
+                row_number,
+                {cell["column"]: _general_text(cell["value"]) for cell in cells},
+            )
     finally:
         workbook.close()
 
@@ -343,7 +370,9 @@ def read_ess_xlsx_records(
                 for part in parts:
                     if not part or part == skipped_rank_label:
                         raise TallyInputError(
-                            path, where, "overvoteDelimiter",
+                            path,
+                            where,
+                            "overvoteDelimiter",
                             f"blank or skipped-rank part in {text!r}",
                         )
                 marks_by_rank[rank] = parts
@@ -374,7 +403,9 @@ def read_generic_csv_records(
     except OSError as error:
         raise TallyInputError(path, "file", "file", f"cannot read: {error}") from None
     except UnicodeDecodeError as error:
-        raise TallyInputError(path, f"byte {error.start}", "encoding", "not valid UTF-8") from None
+        raise TallyInputError(
+            path, f"byte {error.start}", "encoding", "not valid UTF-8"
+        ) from None
     rows = list(csv.reader(text.splitlines()))
     if not rows:
         raise TallyInputError(path, "line 1", "header", "missing")
@@ -403,7 +434,9 @@ def read_generic_csv_records(
                 rank = 0
             if rank < 1:
                 raise TallyInputError(
-                    path, f"line {line_number}, column {column}", name,
+                    path,
+                    f"line {line_number}, column {column}",
+                    name,
                     f"rank {cell!r} is not a positive integer",
                 )
             marks_by_rank.setdefault(rank, []).append(name)

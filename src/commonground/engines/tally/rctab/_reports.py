@@ -60,8 +60,13 @@ def detailed_json(config: RctabConfig, result: PassResult) -> str:
         inactive = {key: _text(record.inactive[key]) for key in CATEGORIES}
         if record.final_round_surplus is not None:
             inactive[FINAL_ROUND_SURPLUS] = _text(record.final_round_surplus)
+        elif record.number == last and config.surplus_mode:
+            inactive[FINAL_ROUND_SURPLUS] = _text(ZERO)
         entries: list[dict[str, Any]] = []
-        for kind, names in (("elected", record.elected), ("eliminated", record.eliminated)):
+        for kind, names in (
+            ("elected", record.elected),
+            ("eliminated", record.eliminated),
+        ):
             for name in names:
                 moved = record.transfers.get(name, {}) if record.number < last else {}
                 entries.append(
@@ -144,7 +149,9 @@ def _row_order(config: RctabConfig, first: RoundRecord) -> list[str]:
     return ordered
 
 
-def detailed_csv(config: RctabConfig, result: PassResult, *, summary: bool = False) -> str:  # noqa: C901, PLR0912
+def detailed_csv(
+    config: RctabConfig, result: PassResult, *, summary: bool = False
+) -> str:  # noqa: C901, PLR0912
     rounds = result.rounds
     last = rounds[-1]
     single = config.winner_mode == "singleWinnerMajority"
@@ -220,7 +227,8 @@ def detailed_csv(config: RctabConfig, result: PassResult, *, summary: bool = Fal
         lines.append(row)
     lines.append(["Active Ballots"] + _flat([[str(r.active), "", ""] for r in rounds]))
     lines.append(
-        ["Current Round Threshold"] + _flat([[str(r.threshold), "", ""] for r in rounds])
+        ["Current Round Threshold"]
+        + _flat([[str(r.threshold), "", ""] for r in rounds])
     )
     if not summary:
         for key in CATEGORIES:
@@ -245,7 +253,8 @@ def detailed_csv(config: RctabConfig, result: PassResult, *, summary: bool = Fal
     lines.append(row)
     if last.residual_total > 0:
         lines.append(
-            ["Residual surplus"] + _flat([[str(r.residual_total), "", ""] for r in rounds])
+            ["Residual surplus"]
+            + _flat([[str(r.residual_total), "", ""] for r in rounds])
         )
     if config.surplus_mode and result.number_of_winners > 1:
         row = ["Final Round Surplus"]
@@ -263,5 +272,3 @@ def detailed_csv(config: RctabConfig, result: PassResult, *, summary: bool = Fal
 
 def _flat(groups: list[list[str]]) -> list[str]:
     return [item for group in groups for item in group]
-
-

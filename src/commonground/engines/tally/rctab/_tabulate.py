@@ -48,7 +48,9 @@ def _read_source(config: RctabConfig, source: CvrSource) -> list[RawRecord]:
     )
 
 
-def _resolve(config: RctabConfig, source: CvrSource, records: list[RawRecord]) -> list[ResolvedRanks]:
+def _resolve(
+    config: RctabConfig, source: CvrSource, records: list[RawRecord]
+) -> list[ResolvedRanks]:
     names: dict[str, str] = {}
     for candidate in config.candidates:
         names[candidate.name] = candidate.name
@@ -67,7 +69,9 @@ def _resolve(config: RctabConfig, source: CvrSource, records: list[RawRecord]) -
         for rank, marks in record.ranks:
             if rank > config.max_rankings:
                 raise TallyInputError(
-                    source.path, record.location, f"rank {rank}",
+                    source.path,
+                    record.location,
+                    f"rank {rank}",
                     f"ranking above maxRankingsAllowed ({config.max_rankings})",
                 )
             mapped = []
@@ -80,7 +84,9 @@ def _resolve(config: RctabConfig, source: CvrSource, records: list[RawRecord]) -
         resolved.append(tuple(ranks))
     if unknown:
         listed = ", ".join(f"{name!r} ({count})" for name, count in unknown.items())
-        raise TallyInputError(source.path, "file", "candidate", f"unrecognized candidate: {listed}")
+        raise TallyInputError(
+            source.path, "file", "candidate", f"unrecognized candidate: {listed}"
+        )
     return resolved
 
 
@@ -104,14 +110,20 @@ def run_tabulation(config: RctabConfig) -> list[PassResult]:
     records = read_all(config)
     if config.winner_mode != "multiPassIrv":
         tabulation = Tabulation(
-            config, _groups(records), len(records), number_of_winners=config.number_of_winners
+            config,
+            _groups(records),
+            len(records),
+            number_of_winners=config.number_of_winners,
         )
         return [tabulation.run()]
     results: list[PassResult] = []
     earlier: tuple[str, ...] = ()
     for _ in range(config.number_of_winners):
         tabulation = Tabulation(
-            config, _groups(records), len(records), number_of_winners=1,
+            config,
+            _groups(records),
+            len(records),
+            number_of_winners=1,
             earlier_winners=earlier,
         )
         result = tabulation.run()

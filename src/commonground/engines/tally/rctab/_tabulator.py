@@ -114,9 +114,7 @@ class TieBreaker:
         seed = config.random_seed if config.random_seed is not None else 0
         self.random = JavaRandom(seed)
         if self.mode == "generatePermutation":
-            declared = sorted(
-                (c.name for c in config.candidates), key=java_order_key
-            )
+            declared = sorted((c.name for c in config.candidates), key=java_order_key)
             self.order = java_shuffle(declared, JavaRandom(seed)) + [
                 name for name in order if name not in declared
             ]
@@ -126,7 +124,12 @@ class TieBreaker:
         return candidates[index]
 
     def select(
-        self, tied: list[str], *, electing: bool, rounds: list[RoundRecord], round_number: int
+        self,
+        tied: list[str],
+        *,
+        electing: bool,
+        rounds: list[RoundRecord],
+        round_number: int,
     ) -> str:
         tied = sorted(tied, key=java_order_key)
         if self.mode == "random":
@@ -233,7 +236,9 @@ class Tabulation:
                     if is_last:
                         return "inactive", "exhaustedChoices"
                     continue
-                continuing = {m for m in marks if m != OVERVOTE and self.receives_votes(m)}
+                continuing = {
+                    m for m in marks if m != OVERVOTE and self.receives_votes(m)
+                }
                 if len(continuing) >= 2:
                     return "inactive", "overvotes"
             for mark in marks:
@@ -256,11 +261,16 @@ class Tabulation:
         if not self.rounds:
             return True
         last = self.rounds[-1]
-        if config.stop_after_round is not None and last.number >= config.stop_after_round:
+        if (
+            config.stop_after_round is not None
+            and last.number >= config.stop_after_round
+        ):
             return False
         continuing = [
-            n for n in self.all_names
-            if n not in self.excluded and n not in self.eliminated
+            n
+            for n in self.all_names
+            if n not in self.excluded
+            and n not in self.eliminated
             and (n not in self.winners or not self.surplus_mode)
         ]
         if config.percentage_mode:
@@ -376,8 +386,9 @@ class Tabulation:
         if config.percentage_mode:
             eliminate = not new_winners
         else:
-            eliminate = (not new_winners and len(self.winners) < self.seats) or (
-                config.continue_until_two and len(tally) > 2
+            eliminate = not new_winners and (
+                len(self.winners) < self.seats
+                or (config.continue_until_two and len(tally) > 2)
             )
         if eliminate and continuing:
             chosen = self.eliminations(record, continuing)
@@ -454,7 +465,9 @@ class Tabulation:
     def distribute_surplus(self, name: str, total: Decimal) -> None:
         places = self.places
         if total > self.threshold:
-            fraction = truncate((_exact(total) - _exact(self.threshold)) / _exact(total), places)
+            fraction = truncate(
+                (_exact(total) - _exact(self.threshold)) / _exact(total), places
+            )
         else:
             fraction = ZERO
         kept = ZERO
@@ -510,4 +523,3 @@ class Tabulation:
             chosen = sets[-2] if len(sets) >= 2 else []
         chosen = [n for n in chosen if n in continuing]
         return chosen if len(chosen) >= 2 else []
-
