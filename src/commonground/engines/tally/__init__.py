@@ -7,13 +7,14 @@ Pure Python with numpy; no Django.  Every amount is exact (integers scaled by
 >>> election = Election.from_rankings(["Ann", "Bo", "Cy"],
 ...     [[0, 1], [0], [1, 0], [2, 1], [2, 1]])
 >>> count(election, method="irv").winners
-('Bo',)
+('Ann',)
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from ._count import METHODS, STV_RULES, count
 from ._election import BallotTable, Election, InvalidBallots
 from ._errors import (
     TallyAbortedError,
@@ -23,6 +24,7 @@ from ._errors import (
     TallyUsageError,
 )
 from ._javarandom import JavaRandom, java_shuffle
+from ._readers import load_ballots
 from ._result import Decision, InputSummary, Result, Round, TieBreak
 
 __all__ = [
@@ -40,7 +42,11 @@ __all__ = [
     "TallyInputError",
     "TallyUsageError",
     "TieBreak",
+    "METHODS",
+    "STV_RULES",
+    "count",
     "java_shuffle",
+    "load_ballots",
     "tabulate_rctab",
 ]
 

@@ -1,0 +1,586 @@
+"""Ballot file readers (spec §6): BLT, simple CSV (ranked or grid), PrefLib.
+
+``load_ballots`` reads and validates a whole file before anything is counted;
+any problem raises :class:`TallyInputError` naming file, location and field.
+CDF JSON and ES&S xlsx files are read by the ``rctab`` subpackage's readers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ._election import Election, Ranking
+from ._errors import TallyConfigurationError, TallyInputError
+
+Progress = Callable[[int, int], None]
+FORMATS = ("auto", "blt", "csv", "cdf-json", "ess-xlsx", "preflib")
+
+_RANK_HEADER = re.compile(r"^\s*(?:rank|choice)\s*(\d+)\s*$", re.IGNORECASE)
+
+
+def load_ballots(
+    path: str | Path,
+    input_format: str = "auto",
+    contest: str | None = None,
+    *,
+    progress: Progress | None = None,
+) -> Election:
+    """Read a ballot file into an :class:`Election`.
+
+    ``input_format`` is ``blt``, ``csv``, ``cdf-json``, ``ess-xlsx``,
+    ``preflib`` or ``auto`` (by extension, then by content: a first line
+    ``C S`` is BLT).  ``contest`` picks the contest of a CDF file holding
+    several.  ``progress(done_bytes, total_bytes)`` is called while reading.
+
+    >>> import tempfile, os
+    >>> with tempfile.NamedTemporaryFile("w", suffix=".blt", delete=False) as f:
+    ...     _ = f.write('2 1\\n3 1 2 0\\n1 2 0\\n0\\n"Ann"\\n"Bo"\\n"Demo"\\n')
+    >>> load_ballots(f.name).candidates
+    ('Ann', 'Bo')
+    >>> os.unlink(f.name)
+    """
+    path = Path(path)
+    if input_format not in FORMATS:
+        raise TallyConfigurationError(
+            path, "option", "input-format", f"unknown format {input_format!r}"
+        )
+    if not path.is_file():
+        raise TallyInputError(path, "file", "path", "no such file")
+    if input_format == "auto":
+        input_format = _detect(path)
+    if input_format == "cdf-json":
+        return _rctab_reader("read_cdf_json", path, contest=contest)
+    if input_format == "ess-xlsx":
+        return _rctab_reader("read_ess_xlsx", path)
+    data = _read_bytes(path, progress)
+    if input_format == "blt":
+        return read_blt(data, path)
+    if input_format == "preflib":
+        return read_preflib(data, path)
+    return read_csv(data, path)
+
+
+def _read_bytes(path: Path, progress: Progress | None) -> bytes:
+    try:
+        if progress is None:
+            return path.read_bytes()
+        total = path.stat().st_size
+        chunks: list[bytes] = []
+        done = 0
+        with path.open("rb") as handle:
+            while True:
+                chunk = handle.read(1 << 22)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                done += len(chunk)
+                progress(done, total)
+        return b"".join(chunks)
+    except OSError as error:
+        raise TallyInputError(
+            path, "file", "path", error.strerror or str(error)
+        ) from None
+
+
+def _rctab_reader(name: str, path: Path, **kwargs: Any) -> Election:
+    try:
+        from . import rctab
+    except ImportError:
+        rctab = None  # type: ignore[assignment]
+    reader = getattr(rctab, name, None) if rctab is not None else None
+    if reader is None:
+        raise TallyConfigurationError(
+            path, "file", "input-format", "this input format is not available"
+        )
+    election = reader(path, **kwargs)
+    assert isinstance(election, Election)
+    return election
+
+
+def _detect(path: Path) -> str:
+    suffix = path.suffix.lower()
+    by_suffix = {
+        ".blt": "blt",
+        ".csv": "csv",
+        ".json": "cdf-json",
+        ".xlsx": "ess-xlsx",
+        ".soi": "preflib",
+        ".toc": "preflib",
+    }
+    if suffix in by_suffix:
+        return by_suffix[suffix]
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except OSError as error:
+        raise TallyInputError(
+            path, "file", "path", error.strerror or str(error)
+        ) from None
+    text = head.decode("utf-8", "surrogateescape").lstrip("\ufeff")
+    for line in text.splitlines():
+        if line.strip():
+            if re.fullmatch(r"\s*\d+\s+\d+\s*,?\s*", line):
+                return "blt"
+            break
+    raise TallyInputError(
+        path,
+        "file",
+        "input-format",
+        "cannot tell the format from the name or content; use --input-format",
+    )
+
+
+def _decode(data: bytes) -> str:
+    text = data.decode("utf-8", "surrogateescape")
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+# ---------------------------------------------------------------------------
+# BLT
+
+
+def _unquote_tokens(line: str) -> list[str] | None:
+    """Quoted tokens of a line (``""`` inside = one quote), or None if unquoted."""
+    stripped = line.strip()
+    if not stripped.startswith('"'):
+        return None
+    tokens: list[str] = []
+    i = 0
+    n = len(stripped)
+    while i < n:
+        while i < n and stripped[i] in " \t,":
+            i += 1
+        if i >= n:
+            break
+        if stripped[i] != '"':
+            # Unquoted trailing text after quoted tokens: keep as a token.
+            tokens.append(stripped[i:].strip())
+            break
+        i += 1
+        buffer: list[str] = []
+        while True:
+            if i >= n:
+                return None
+            ch = stripped[i]
+            if ch == '"':
+                if i + 1 < n and stripped[i + 1] == '"':
+                    buffer.append('"')
+                    i += 2
+                    continue
+                i += 1
+                break
+            buffer.append(ch)
+            i += 1
+        tokens.append("".join(buffer))
+    return tokens
+
+
+def _blt_name(line: str) -> str:
+    tokens = _unquote_tokens(line)
+    if tokens:
+        return tokens[0]
+    text = line.strip()
+    return text[:-1].rstrip() if text.endswith(",") else text
+
+
+def read_blt(data: bytes, path: str | Path = "<blt>") -> Election:
+    """Parse BLT (ERS/OpenSTV/Droop) ballot text; names are kept byte-exact."""
+    text = _decode(data)
+    raw_lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = [
+        (number, _strip_comma(line))
+        for number, line in enumerate(raw_lines, start=1)
+        if line.strip()
+    ]
+    if not lines:
+        raise TallyInputError(path, "line 1", "header", "the file is empty")
+    number, header = lines[0]
+    parts = header.split()
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        raise TallyInputError(
+            path, f"line {number}", "header", "expected 'CANDIDATES SEATS'"
+        )
+    count, seats = int(parts[0]), int(parts[1])
+    if count < 1:
+        raise TallyInputError(path, f"line {number}", "header", "no candidates")
+    if seats < 1 or seats > count:
+        raise TallyInputError(
+            path, f"line {number}", "seats", f"{seats} seats for {count} candidates"
+        )
+    nicknames: dict[str, int] = {}
+    withdrawn: set[int] = set()
+    tie_order: list[int] | None = None
+    index = 1
+
+    def candidate(token: str, where: int, field: str) -> int:
+        if token in nicknames:
+            return nicknames[token]
+        if not token.isdigit():
+            raise TallyInputError(
+                path, f"line {where}", field, f"{token!r} is not a candidate number"
+            )
+        value = int(token)
+        if not 1 <= value <= count:
+            raise TallyInputError(
+                path,
+                f"line {where}",
+                field,
+                f"candidate number {value} is out of range 1..{count}",
+            )
+        return value - 1
+
+    # Option lines between the header and the ballots.
+    while index < len(lines):
+        number, line = lines[index]
+        stripped = line.strip()
+        if stripped.startswith("-"):
+            for token in stripped.split():
+                if not re.fullmatch(r"-\d+", token):
+                    raise TallyInputError(
+                        path, f"line {number}", "withdrawn", f"bad entry {token!r}"
+                    )
+                withdrawn.add(candidate(token[1:], number, "withdrawn"))
+        elif stripped.startswith("["):
+            match = re.fullmatch(r"\[\s*(\w+)\s*(.*?)\s*\]", stripped)
+            if not match:
+                raise TallyInputError(
+                    path, f"line {number}", "option", "unterminated [option] line"
+                )
+            keyword, arguments = match.group(1).lower(), match.group(2).split()
+            if keyword == "nick":
+                if len(arguments) != count:
+                    raise TallyInputError(
+                        path,
+                        f"line {number}",
+                        "nick",
+                        f"{len(arguments)} nicknames for {count} candidates",
+                    )
+                nicknames = {nick: i for i, nick in enumerate(arguments)}
+            elif keyword == "withdrawn":
+                withdrawn.update(candidate(t, number, "withdrawn") for t in arguments)
+            elif keyword == "tie":
+                tie_order = [candidate(t, number, "tie") for t in arguments]
+                if len(set(tie_order)) != len(tie_order):
+                    raise TallyInputError(
+                        path, f"line {number}", "tie", "a candidate is listed twice"
+                    )
+            # Other options ([droop ...], [undeclared ...]) do not change counts.
+        else:
+            break
+        index += 1
+    ballots: dict[Ranking, int] = {}
+    terminated = False
+    while index < len(lines):
+        number, line = lines[index]
+        index += 1
+        tokens = line.split()
+        if tokens == ["0"]:
+            terminated = True
+            break
+        if tokens and tokens[0].startswith("("):
+            tokens = tokens[1:]
+        if not tokens:
+            raise TallyInputError(path, f"line {number}", "ballot", "empty ballot line")
+        weight_text = tokens[0]
+        if not weight_text.isdigit() or int(weight_text) <= 0:
+            raise TallyInputError(
+                path,
+                f"line {number}",
+                "weight",
+                f"{weight_text!r} is not a positive integer",
+            )
+        if tokens[-1] != "0":
+            raise TallyInputError(
+                path, f"line {number}", "ballot", "the ballot does not end with 0"
+            )
+        groups: list[tuple[int, ...]] = []
+        for token in tokens[1:-1]:
+            if token == "0":
+                raise TallyInputError(
+                    path, f"line {number}", "ballot", "0 before the end of the ballot"
+                )
+            if token == "-":
+                groups.append(())
+                continue
+            groups.append(
+                tuple(
+                    candidate(part, number, "preference") for part in token.split("=")
+                )
+            )
+        key = tuple(groups)
+        ballots[key] = ballots.get(key, 0) + int(weight_text)
+    if not terminated:
+        raise TallyInputError(
+            path,
+            f"line {lines[-1][0]}",
+            "ballots",
+            "missing the 0 line that ends the ballots",
+        )
+    names: list[str] = []
+    for _ in range(count):
+        if index >= len(lines):
+            where = lines[-1][0]
+            raise TallyInputError(
+                path,
+                f"line {where}",
+                "candidates",
+                f"{len(names)} candidate names for {count} candidates",
+            )
+        number, line = lines[index]
+        index += 1
+        name = _blt_name(line)
+        if name in names:
+            raise TallyInputError(
+                path, f"line {number}", "candidate", f"duplicate name {name!r}"
+            )
+        names.append(name)
+    title = ""
+    if index < len(lines):
+        title = _blt_name(lines[index][1])
+    return Election(
+        tuple(names),
+        ballots,
+        withdrawn=frozenset(withdrawn),
+        title=title,
+        tie_order=tuple(tie_order) if tie_order is not None else None,
+        seats=seats,
+        source_file=Path(str(path)).name,
+        source_format="blt",
+    )
+
+
+def _strip_comma(line: str) -> str:
+    stripped = line.rstrip()
+    return stripped[:-1] if stripped.endswith(",") else line
+
+
+# ---------------------------------------------------------------------------
+# Simple CSV
+
+
+def read_csv(data: bytes, path: str | Path = "<csv>") -> Election:
+    """Read a simple CSV: ranked (``rank N`` columns) or a grid of integers."""
+    text = _decode(data)
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+        rows = list(reader)
+    except csv.Error as error:
+        raise TallyInputError(
+            path, f"line {reader.line_num}", "csv", str(error)
+        ) from None
+    if not rows or not any(cell.strip() for cell in rows[0]):
+        raise TallyInputError(path, "line 1", "header", "a header row is required")
+    header = [cell.strip() for cell in rows[0]]
+    rank_columns: list[tuple[int, int]] = []
+    weight_column = id_column = -1
+    others: list[int] = []
+    for column, title in enumerate(header):
+        match = _RANK_HEADER.match(title)
+        lowered = title.lower()
+        if match:
+            rank_columns.append((int(match.group(1)), column))
+        elif lowered == "weight":
+            weight_column = column
+        elif lowered == "id":
+            id_column = column
+        else:
+            others.append(column)
+    del id_column
+    if rank_columns and others:
+        title = header[others[0]]
+        raise TallyInputError(
+            path,
+            f"row 1, column {others[0] + 1}",
+            "header",
+            f"{title!r} is neither a rank column nor weight/id",
+        )
+    if not rank_columns and not others:
+        raise TallyInputError(path, "row 1", "header", "no candidate or rank columns")
+    if rank_columns:
+        return _read_ranked_rows(rows, path, rank_columns, weight_column)
+    return _read_grid_rows(rows, path, header, others, weight_column)
+
+
+def _weight_of(row: list[str], column: int, line: int, path: str | Path) -> int:
+    if column < 0:
+        return 1
+    text = row[column].strip() if column < len(row) else ""
+    if not text.isdigit() or int(text) <= 0:
+        raise TallyInputError(
+            path,
+            f"row {line}, column {column + 1}",
+            "weight",
+            f"{text!r} is not a positive integer",
+        )
+    return int(text)
+
+
+def _read_ranked_rows(
+    rows: list[list[str]],
+    path: str | Path,
+    rank_columns: list[tuple[int, int]],
+    weight_column: int,
+) -> Election:
+    rank_columns.sort()
+    numbers = [r for r, _ in rank_columns]
+    if len(set(numbers)) != len(numbers):
+        raise TallyInputError(path, "row 1", "header", "a rank number appears twice")
+    columns = [c for _, c in rank_columns]
+    width = len(rows[0])
+    # Aggregate identical rows before looking names up.
+    counted: dict[tuple[str, ...], int] = {}
+    for line, row in enumerate(rows[1:], start=2):
+        if len(row) != width:
+            if not any(cell.strip() for cell in row):
+                continue
+            raise TallyInputError(
+                path,
+                f"row {line}",
+                "columns",
+                f"{len(row)} cells where the header has {width}",
+            )
+        weight = _weight_of(row, weight_column, line, path)
+        key = tuple(row[c] for c in columns)
+        counted[key] = counted.get(key, 0) + weight
+    names: dict[str, int] = {}
+    ballots: dict[Ranking, int] = {}
+    for key, weight in counted.items():
+        groups: list[tuple[int, ...]] = []
+        for cell in key:
+            name = cell.strip()
+            if not name:
+                groups.append(())
+                continue
+            if name not in names:
+                names[name] = len(names)
+            groups.append((names[name],))
+        while groups and not groups[-1]:
+            groups.pop()
+        ranking = tuple(groups)
+        ballots[ranking] = ballots.get(ranking, 0) + weight
+    if not names:
+        raise TallyInputError(path, "row 2", "ballots", "no candidate is named")
+    return Election(
+        tuple(names),
+        ballots,
+        source_file=Path(str(path)).name,
+        source_format="csv",
+    )
+
+
+def _read_grid_rows(
+    rows: list[list[str]],
+    path: str | Path,
+    header: list[str],
+    columns: list[int],
+    weight_column: int,
+) -> Election:
+    names = [header[c] for c in columns]
+    for position, name in enumerate(names):
+        if not name:
+            raise TallyInputError(
+                path,
+                f"row 1, column {columns[position] + 1}",
+                "header",
+                "blank candidate name",
+            )
+    if len(set(names)) != len(names):
+        raise TallyInputError(path, "row 1", "header", "a candidate appears twice")
+    width = len(rows[0])
+    ballots: dict[tuple[int, ...], int] = {}
+    for line, row in enumerate(rows[1:], start=2):
+        if len(row) != width:
+            if not any(cell.strip() for cell in row):
+                continue
+            raise TallyInputError(
+                path,
+                f"row {line}",
+                "columns",
+                f"{len(row)} cells where the header has {width}",
+            )
+        weight = _weight_of(row, weight_column, line, path)
+        values: list[int] = []
+        for column in columns:
+            cell = row[column].strip()
+            if not cell:
+                values.append(0)
+                continue
+            try:
+                values.append(int(cell))
+            except ValueError:
+                raise TallyInputError(
+                    path,
+                    f"row {line}, column {column + 1}",
+                    header[column],
+                    f"{cell!r} is not an integer",
+                ) from None
+        key = tuple(values)
+        ballots[key] = ballots.get(key, 0) + weight
+    return Election(
+        tuple(names),
+        ballots,
+        kind="grid",
+        source_file=Path(str(path)).name,
+        source_format="csv",
+    )
+
+
+# ---------------------------------------------------------------------------
+# PrefLib .soi / .toc
+
+
+def read_preflib(data: bytes, path: str | Path = "<preflib>") -> Election:
+    """Read PrefLib strict-order-incomplete or ties-order-complete data."""
+    text = _decode(data)
+    names: dict[int, str] = {}
+    ballots: dict[Ranking, int] = {}
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    pattern = re.compile(r"#\s*ALTERNATIVE NAME\s+(\d+)\s*:\s?(.*)$")
+    entries: list[tuple[int, str]] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        if line.startswith("#"):
+            match = pattern.match(line)
+            if match:
+                names[int(match.group(1))] = match.group(2).rstrip()
+            continue
+        entries.append((number, line))
+    if not names:
+        raise TallyInputError(path, "line 1", "header", "no '# ALTERNATIVE NAME' lines")
+    order = sorted(names)
+    position = {label: i for i, label in enumerate(order)}
+    for number, line in entries:
+        count_text, sep, ranking_text = line.partition(":")
+        if not sep or not count_text.strip().isdigit() or int(count_text) <= 0:
+            raise TallyInputError(
+                path, f"line {number}", "count", "expected 'COUNT: a,b,{c,d}'"
+            )
+        groups: list[tuple[int, ...]] = []
+        for token in re.findall(r"\{[^}]*\}|[^,{}\s]+", ranking_text):
+            labels = token.strip("{}").split(",") if token.startswith("{") else [token]
+            group: list[int] = []
+            for label in labels:
+                label = label.strip()
+                if not label.isdigit() or int(label) not in position:
+                    raise TallyInputError(
+                        path,
+                        f"line {number}",
+                        "preference",
+                        f"{label!r} is not an alternative",
+                    )
+                group.append(position[int(label)])
+            groups.append(tuple(group))
+        key = tuple(groups)
+        ballots[key] = ballots.get(key, 0) + int(count_text)
+    return Election(
+        tuple(names[label] for label in order),
+        ballots,
+        source_file=Path(str(path)).name,
+        source_format="preflib",
+    )
