@@ -1,4 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "discussion"
-urlpatterns: list = []
+urlpatterns = [
+    path("on/<str:key>/<str:object_id>/", views.thread, name="thread"),
+    path(
+        "comments/<int:comment_id>/<str:action>/",
+        views.comment_action,
+        name="comment_action",
+    ),
+]

@@ -1,0 +1,168 @@
+"""Reading threads. A thread page runs a fixed number of queries whatever its size."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Count
+
+from . import policies
+from .models import Comment
+
+# Replies nest visually up to this depth; deeper replies line up under the last level.
+MAX_DISPLAY_DEPTH = 4
+
+
+@dataclass
+class CommentNode:
+    comment: Comment
+    display_depth: int
+    show_body: bool
+    # The id of the list an htmx reply to this comment is appended to.
+    reply_list_id: str
+    replies: list[CommentNode] = field(default_factory=list)
+
+    @property
+    def nests(self) -> bool:
+        """Whether this comment's replies are shown in a list of its own."""
+        return self.reply_list_id == f"replies-{self.comment.pk}"
+
+    @property
+    def reply_form_id(self) -> str:
+        return f"reply-{self.comment.pk}"
+
+
+@dataclass
+class Thread:
+    target: models.Model
+    key: str  # "<app_label>.<model>", for URLs
+    object_id: str
+    dom_id: str
+    nodes: list[CommentNode]
+    count: int
+    can_post: bool
+    can_moderate: bool
+
+
+def target_key(target: models.Model) -> str:
+    return target._meta.label_lower
+
+
+def thread_comments(target: models.Model) -> list[Comment]:
+    content_type = ContentType.objects.get_for_model(target)
+    return list(
+        Comment.objects.filter(content_type=content_type, object_id=str(target.pk))
+        .select_related("author")
+        .order_by("created_at", "id")
+    )
+
+
+def thread_for(user: Any, target: models.Model) -> Thread:
+    """The thread on ``target`` as ``user`` may see it (check can_read first)."""
+    can_moderate = policies.can_moderate(user, target)
+    comments = thread_comments(target)
+    key = target_key(target)
+    dom_id = f"discussion-{key.replace('.', '-')}-{target.pk}"
+    return Thread(
+        target=target,
+        key=key,
+        object_id=str(target.pk),
+        dom_id=dom_id,
+        nodes=build_tree(
+            comments, can_moderate=can_moderate, root_list_id=f"{dom_id}-list"
+        ),
+        count=sum(1 for c in comments if c.status == Comment.Status.VISIBLE),
+        can_post=policies.can_post(user, target),
+        can_moderate=can_moderate,
+    )
+
+
+def show_body(comment: Comment, *, can_moderate: bool) -> bool:
+    if comment.status == Comment.Status.VISIBLE:
+        return True
+    return comment.status == Comment.Status.HIDDEN and can_moderate
+
+
+def build_tree(
+    comments: Iterable[Comment], *, can_moderate: bool, root_list_id: str
+) -> list[CommentNode]:
+    """Nest comments by parent, in posting order, flattening below MAX_DISPLAY_DEPTH."""
+    comments = list(comments)
+    children: dict[int | None, list[Comment]] = {}
+    known = {c.pk for c in comments}
+    for comment in comments:
+        parent_id = comment.parent_id if comment.parent_id in known else None
+        children.setdefault(parent_id, []).append(comment)
+
+    def node(comment: Comment, depth: int, container: str) -> CommentNode:
+        own_list = f"replies-{comment.pk}" if depth < MAX_DISPLAY_DEPTH else container
+        return CommentNode(
+            comment=comment,
+            display_depth=depth,
+            show_body=show_body(comment, can_moderate=can_moderate),
+            reply_list_id=own_list,
+        )
+
+    roots: list[CommentNode] = []
+    # Iterative depth-first walk (threads can be deeper than Python's recursion limit).
+    stack: list[tuple[Comment, int, str, list[CommentNode]]] = [
+        (c, 0, root_list_id, roots) for c in reversed(children.get(None, []))
+    ]
+    while stack:
+        comment, depth, container, siblings = stack.pop()
+        current = node(comment, depth, container)
+        siblings.append(current)
+        if depth < MAX_DISPLAY_DEPTH:
+            child_depth, child_container, child_siblings = (
+                depth + 1,
+                current.reply_list_id,
+                current.replies,
+            )
+        else:
+            child_depth, child_container, child_siblings = depth, container, siblings
+        stack.extend(
+            (child, child_depth, child_container, child_siblings)
+            for child in reversed(children.get(comment.pk, []))
+        )
+    return roots
+
+
+def comment_counts(targets: Iterable[models.Model]) -> dict[Any, int]:
+    """Visible comments per target pk, for list pages: one query for all targets."""
+    targets = list(targets)
+    if not targets:
+        return {}
+    content_type = ContentType.objects.get_for_model(targets[0])
+    by_id = {str(t.pk): t.pk for t in targets}
+    rows = (
+        Comment.objects.filter(
+            content_type=content_type,
+            object_id__in=list(by_id),
+            status=Comment.Status.VISIBLE,
+        )
+        .values("object_id")
+        .annotate(n=Count("id"))
+    )
+    counts = dict.fromkeys(by_id.values(), 0)
+    for row in rows:
+        counts[by_id[row["object_id"]]] = row["n"]
+    return counts
+
+
+def comments_for_export(user: Any) -> list[dict[str, Any]]:
+    """A member's own comments for their data export (account_export)."""
+    return [
+        {
+            "id": c.pk,
+            "on": f"{c.content_type.app_label}.{c.content_type.model}:{c.object_id}",
+            "reply_to": c.parent_id,
+            "posted_at": c.created_at.isoformat(),
+            "status": c.status,
+            "body": c.body,
+        }
+        for c in Comment.objects.filter(author=user).select_related("content_type")
+    ]

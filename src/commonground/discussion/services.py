@@ -1,0 +1,256 @@
+"""Writing comments: post, report, remove and restore.
+
+Every function is keyword-only and atomic. Moderation (remove, restore, the automatic
+hide after reports) writes an audit entry in the same transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+
+from commonground.audit.services import audit_record
+
+from . import policies
+from .models import BODY_MAX_LENGTH, REASON_MAX_LENGTH, Comment, CommentReport
+from .richtext import render_markdown
+
+# More than RATE_LIMIT_COUNT comments within RATE_LIMIT_WINDOW seconds is refused.
+RATE_LIMIT_COUNT = 5
+RATE_LIMIT_WINDOW = 60
+# This many distinct members reporting a comment hide it until a moderator decides.
+AUTO_HIDE_REPORTS = 3
+
+
+class CommentRateLimited(Exception):
+    """The member posted too many comments in the last minute."""
+
+    def __init__(self, retry_after: int = RATE_LIMIT_WINDOW) -> None:
+        super().__init__(
+            f"You have posted {RATE_LIMIT_COUNT} comments in the last minute. "
+            "Please wait a minute before posting again."
+        )
+        self.retry_after = retry_after
+
+
+def _rate_limit_key(user_id: int) -> str:
+    return f"discussion:comment-rate:{user_id}"
+
+
+def _check_rate_limit(author: Any) -> None:
+    """Count this comment in the member's one-minute window (shared cache, atomic)."""
+    key = _rate_limit_key(author.pk)
+    cache.add(key, 0, timeout=RATE_LIMIT_WINDOW)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # the key expired between add and incr
+        cache.add(key, 1, timeout=RATE_LIMIT_WINDOW)
+        count = 1
+    if count > RATE_LIMIT_COUNT:
+        raise CommentRateLimited()
+
+
+def _clean_body(body: str) -> str:
+    body = body.replace("\x00", "").strip()
+    if not body:
+        raise ValidationError({"body": "Write something before posting."})
+    if len(body) > BODY_MAX_LENGTH:
+        raise ValidationError(
+            {"body": f"A comment can be at most {BODY_MAX_LENGTH:,} characters long."}
+        )
+    return body
+
+
+def _clean_reason(reason: str, *, required: bool) -> str:
+    reason = reason.replace("\x00", "").strip()
+    if required and not reason:
+        raise ValidationError({"reason": "Give the reason; the thread will show it."})
+    if len(reason) > REASON_MAX_LENGTH:
+        raise ValidationError(
+            {"reason": f"Keep the reason under {REASON_MAX_LENGTH} characters."}
+        )
+    return reason
+
+
+def comment_post(
+    *, author: Any, target: models.Model, body: str, parent: Comment | None = None
+) -> Comment:
+    """Post a comment on ``target``, or a reply to ``parent`` in the same thread.
+
+    Raises PermissionDenied when the policy refuses, ValidationError for an empty or
+    over-long body or a bad parent, CommentRateLimited past 5 comments a minute.
+    """
+    if not policies.can_post(author, target):
+        raise PermissionDenied("You cannot comment here.")
+    body = _clean_body(body)
+    content_type = ContentType.objects.get_for_model(target)
+    object_id = str(target.pk)
+    if parent is not None:
+        if parent.content_type_id != content_type.pk or parent.object_id != object_id:
+            raise ValidationError({"parent": "That comment belongs to another thread."})
+        if parent.status != Comment.Status.VISIBLE:
+            raise ValidationError({"parent": "You cannot reply to a removed comment."})
+    _check_rate_limit(author)
+    with transaction.atomic():
+        return Comment.objects.create(
+            content_type=content_type,
+            object_id=object_id,
+            parent=parent,
+            depth=parent.depth + 1 if parent is not None else 0,
+            author=author,
+            body=body,
+            body_html=str(render_markdown(body)),
+            created_at=timezone.now(),
+        )
+
+
+def _locked(comment: Comment) -> Comment:
+    return (
+        Comment.objects.select_for_update()
+        .select_related("content_type")
+        .get(pk=comment.pk)
+    )
+
+
+def _target_of(comment: Comment) -> models.Model:
+    target = comment.content_type.get_object_for_this_type(pk=comment.object_id)
+    assert isinstance(target, models.Model)
+    return target
+
+
+def _moderation_group(target: models.Model) -> Any:
+    return policies.policy_for(target).group_for(target)
+
+
+@transaction.atomic
+def comment_remove(*, moderator: Any, comment: Comment, reason: str) -> Comment:
+    """Remove a comment: it keeps its place, its body is withheld, the reason shows."""
+    reason = _clean_reason(reason, required=True)
+    comment = _locked(comment)
+    target = _target_of(comment)
+    if not policies.can_moderate(moderator, target):
+        raise PermissionDenied("Only the group's moderators can remove comments.")
+    if comment.status == Comment.Status.REMOVED:
+        raise ValidationError("This comment is already removed.")
+    _set_status(comment, Comment.Status.REMOVED, moderator=moderator, reason=reason)
+    audit_record(
+        actor=moderator,
+        action="comment.remove",
+        target=comment,
+        group=_moderation_group(target),
+        reason=reason,
+        data={"comment": comment.pk, "author": comment.author_id},
+    )
+    return comment
+
+
+@transaction.atomic
+def comment_restore(*, moderator: Any, comment: Comment, reason: str = "") -> Comment:
+    """Show a removed or report-hidden comment again."""
+    reason = _clean_reason(reason, required=False)
+    comment = _locked(comment)
+    target = _target_of(comment)
+    if not policies.can_moderate(moderator, target):
+        raise PermissionDenied("Only the group's moderators can restore comments.")
+    if comment.status == Comment.Status.VISIBLE:
+        raise ValidationError("This comment is not hidden.")
+    _set_status(comment, Comment.Status.VISIBLE, moderator=moderator, reason="")
+    audit_record(
+        actor=moderator,
+        action="comment.restore",
+        target=comment,
+        group=_moderation_group(target),
+        reason=reason,
+        data={"comment": comment.pk, "author": comment.author_id},
+    )
+    return comment
+
+
+def _set_status(comment: Comment, status: str, *, moderator: Any, reason: str) -> None:
+    now = timezone.now()
+    moderator_id = moderator.pk if moderator is not None else None
+    Comment.objects.filter(pk=comment.pk).update(
+        status=status,
+        moderated_by_id=moderator_id,
+        moderated_at=now,
+        moderation_reason=reason,
+    )
+    comment.status = status
+    comment.moderated_by_id = moderator_id
+    comment.moderated_at = now
+    comment.moderation_reason = reason
+
+
+@transaction.atomic
+def comment_report(
+    *, reporter: Any, comment: Comment, reason: str = ""
+) -> CommentReport:
+    """Report a comment to the moderators.
+
+    A member's reports of one comment count once, even when sent concurrently (a
+    unique constraint decides). At AUTO_HIDE_REPORTS distinct reporters the comment
+    is hidden until a moderator restores or removes it, and its author is told.
+    """
+    reason = _clean_reason(reason, required=False)
+    if not reporter.is_authenticated:
+        raise PermissionDenied("Log in to report a comment.")
+    # Lock the comment first so concurrent reports are counted one after another.
+    comment = _locked(comment)
+    target = _target_of(comment)
+    if not policies.can_read(reporter, target):
+        raise PermissionDenied("You cannot see this comment.")
+    if comment.author_id == reporter.pk:
+        raise ValidationError("You cannot report your own comment.")
+    try:
+        with transaction.atomic():
+            report = CommentReport.objects.create(
+                comment=comment,
+                reporter=reporter,
+                reason=reason,
+                created_at=timezone.now(),
+            )
+    except IntegrityError:
+        return CommentReport.objects.get(comment=comment, reporter=reporter)
+    count = CommentReport.objects.filter(comment=comment).count()
+    Comment.objects.filter(pk=comment.pk).update(report_count=count)
+    comment.report_count = count
+    if count >= AUTO_HIDE_REPORTS and comment.status == Comment.Status.VISIBLE:
+        _set_status(
+            comment,
+            Comment.Status.HIDDEN,
+            moderator=None,
+            reason=f"Hidden after reports from {count} members",
+        )
+        audit_record(
+            actor=None,
+            action="comment.auto_hide",
+            target=comment,
+            group=_moderation_group(target),
+            data={"comment": comment.pk, "reports": count},
+        )
+        _notify_author_of_hide(comment)
+    return report
+
+
+def _notify_author_of_hide(comment: Comment) -> None:
+    author = comment.author
+    if author.deleted_at is not None or not author.email:
+        return
+    transaction.on_commit(
+        lambda: send_mail(
+            subject="[Common Ground] Your comment is hidden for review",
+            message=(
+                "Several members reported one of your comments, so it is hidden until "
+                "a moderator reviews it. You will see it again if they restore it."
+            ),
+            from_email=None,
+            recipient_list=[author.email],
+            fail_silently=True,
+        )
+    )
