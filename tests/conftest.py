@@ -24,3 +24,22 @@ def branch(db):
     from factories import make_group
 
     return make_group(name="Leeds branch")
+
+
+def pytest_runtest_setup(item):
+    """postgres_only tests need real PostgreSQL; `make test` deselects them on SQLite."""
+    if item.get_closest_marker("postgres_only"):
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            pytest.skip("needs PostgreSQL (make test runs it on the PostgreSQL pass)")
+
+
+def pytest_configure(config):
+    """Fast password hashing in tests (the production hasher is deliberately slow)."""
+    try:
+        from django.conf import settings
+    except ImportError:  # engine-only runs without Django
+        return
+    if settings.configured:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
