@@ -17,7 +17,9 @@ def main() -> int:
     failures = 0
     for script in sorted(HERE.glob("bench_*.py")):
         print(f"\n=== {script.name} ===", flush=True)
-        failures += subprocess.run([sys.executable, str(script)], check=False).returncode != 0
+        failures += (
+            subprocess.run([sys.executable, str(script)], check=False).returncode != 0
+        )
     return 1 if failures else 0
 
 

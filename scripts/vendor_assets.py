@@ -15,7 +15,13 @@ import tarfile
 import urllib.request
 from pathlib import Path
 
-VENDOR = Path(__file__).resolve().parent.parent / "src" / "commonground" / "static" / "vendor"
+VENDOR = (
+    Path(__file__).resolve().parent.parent
+    / "src"
+    / "commonground"
+    / "static"
+    / "vendor"
+)
 REGISTRY = "https://registry.npmjs.org"
 
 PACKAGES = {
@@ -38,7 +44,9 @@ def fetch(name: str, version: str, files: list[str]) -> None:
             if member is None:
                 raise SystemExit(f"{name}@{version}: {wanted} not in the release")
             (target / Path(wanted).name).write_bytes(member.read())
-    print(f"{name}@{version} -> {target.relative_to(VENDOR.parent.parent.parent.parent)}")
+    print(
+        f"{name}@{version} -> {target.relative_to(VENDOR.parent.parent.parent.parent)}"
+    )
 
 
 if __name__ == "__main__":

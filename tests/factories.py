@@ -25,7 +25,9 @@ class UserFactory(factory.django.DjangoModelFactory):
     def verified(obj, create, extracted, **kwargs):  # type: ignore[no-untyped-def]  # noqa: N805
         if create:
             obj.save()
-            EmailAddress.objects.create(user=obj, email=obj.email, verified=True, primary=True)
+            EmailAddress.objects.create(
+                user=obj, email=obj.email, verified=True, primary=True
+            )
 
 
 class OrganisationFactory(factory.django.DjangoModelFactory):
@@ -46,12 +48,19 @@ def make_group(
     is_public: bool = True,
 ) -> Group:
     """A group built through the service (so its path and audit entry are real)."""
-    organisation = organisation or (parent.organisation if parent else OrganisationFactory())
+    organisation = organisation or (
+        parent.organisation if parent else OrganisationFactory()
+    )
     count = Group.objects.count() + 1
     name = name or f"Group {count}"
     group = services.group_create(
-        actor=None, organisation=organisation, name=name, slug=f"group-{count}-{Group.objects.count()}",
-        kind=kind, parent=parent, join_policy=join_policy,
+        actor=None,
+        organisation=organisation,
+        name=name,
+        slug=f"group-{count}-{Group.objects.count()}",
+        kind=kind,
+        parent=parent,
+        join_policy=join_policy,
     )
     if not is_public:
         Group.objects.filter(pk=group.pk).update(is_public=False)
@@ -59,14 +68,20 @@ def make_group(
     return group
 
 
-def make_member(group: Group, user: User | None = None, status: str = Membership.Status.ACTIVE) -> User:
+def make_member(
+    group: Group, user: User | None = None, status: str = Membership.Status.ACTIVE
+) -> User:
     """An active (or other status) member of ``group``, written directly."""
     user = user or UserFactory()
-    Membership.objects.create(user=user, group=group, status=status, since=timezone.now())
+    Membership.objects.create(
+        user=user, group=group, status=status, since=timezone.now()
+    )
     return user
 
 
-def make_role(group: Group, role: str = Role.ORGANISER, user: User | None = None) -> User:
+def make_role(
+    group: Group, role: str = Role.ORGANISER, user: User | None = None
+) -> User:
     """A member of ``group`` holding ``role`` there (an admin founding grant for admins)."""
     user = user or make_member(group)
     if role == Role.ADMIN:
@@ -74,5 +89,7 @@ def make_role(group: Group, role: str = Role.ORGANISER, user: User | None = None
     else:
         from commonground.members.models import RoleAssignment
 
-        RoleAssignment.objects.create(user=user, group=group, role=role, assigned_at=timezone.now())
+        RoleAssignment.objects.create(
+            user=user, group=group, role=role, assigned_at=timezone.now()
+        )
     return user

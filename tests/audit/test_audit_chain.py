@@ -18,7 +18,13 @@ def _record(n: int, group=None) -> list[AuditEntry]:
     for index in range(n):
         with transaction.atomic():
             entries.append(
-                audit_record(actor=None, action="test.action", group=group, reason=f"r{index}", data={"i": index})
+                audit_record(
+                    actor=None,
+                    action="test.action",
+                    group=group,
+                    reason=f"r{index}",
+                    data={"i": index},
+                )
             )
     return entries
 
@@ -28,8 +34,14 @@ def test_each_entry_hashes_previous_hash_and_its_own_content():
     assert first.previous_hash == GENESIS_HASH
     assert second.previous_hash == first.entry_hash
     content = canonical_content(
-        created_at=second.created_at, actor_id=None, action="test.action", target_type="",
-        target_id="", group_id=None, reason="r1", data={"i": 1},
+        created_at=second.created_at,
+        actor_id=None,
+        action="test.action",
+        target_type="",
+        target_id="",
+        group_id=None,
+        reason="r1",
+        data={"i": 1},
     )
     assert second.entry_hash == chain_hash(first.entry_hash, content)
 
@@ -58,7 +70,10 @@ def _tamper(sql: str, params: list) -> None:
 
 def test_verify_names_the_first_entry_whose_content_was_changed():
     entries = _record(4)
-    _tamper("UPDATE audit_auditentry SET reason = %s WHERE id = %s", ["rewritten", entries[2].pk])
+    _tamper(
+        "UPDATE audit_auditentry SET reason = %s WHERE id = %s",
+        ["rewritten", entries[2].pk],
+    )
     report = audit_verify_chain()
     assert report.first_broken_id == entries[2].pk
     with pytest.raises(CommandError, match=f"#{entries[2].pk}"):
@@ -97,8 +112,14 @@ def test_postgresql_refuses_raw_updates_of_audit_entries():
     (entry,) = _record(1)
     from django.db import DatabaseError
 
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("UPDATE audit_auditentry SET reason = 'x' WHERE id = %s", [entry.pk])
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "UPDATE audit_auditentry SET reason = 'x' WHERE id = %s", [entry.pk]
+        )
 
 
 def test_admin_gives_no_way_to_change_or_delete_entries(client):
@@ -107,10 +128,17 @@ def test_admin_gives_no_way_to_change_or_delete_entries(client):
     staff = UserFactory(is_staff=True, is_superuser=True)
     from allauth.mfa.models import Authenticator
 
-    Authenticator.objects.create(user=staff, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    Authenticator.objects.create(
+        user=staff, type=Authenticator.Type.TOTP, data={"secret": "x"}
+    )
     client.force_login(staff)
     (entry,) = _record(1)
-    assert client.get(f"/admin/audit/auditentry/{entry.pk}/delete/").status_code in {403, 302}
-    response = client.post(f"/admin/audit/auditentry/{entry.pk}/change/", {"reason": "x"})
+    assert client.get(f"/admin/audit/auditentry/{entry.pk}/delete/").status_code in {
+        403,
+        302,
+    }
+    response = client.post(
+        f"/admin/audit/auditentry/{entry.pk}/change/", {"reason": "x"}
+    )
     assert response.status_code == 403
     assert AuditEntry.objects.get(pk=entry.pk).reason == "r0"

@@ -16,15 +16,21 @@ pytestmark = pytest.mark.django_db
 def test_signup_needs_a_verified_email_before_login(client):
     response = client.post(
         "/accounts/signup/",
-        {"email": "new.member@example.org", "display_name": "Nadia New",
-         "password1": "a sufficiently long pass", "password2": "a sufficiently long pass"},
+        {
+            "email": "new.member@example.org",
+            "display_name": "Nadia New",
+            "password1": "a sufficiently long pass",
+            "password2": "a sufficiently long pass",
+        },
     )
     assert response.status_code == 302
     user = User.objects.get(email="new.member@example.org")
     assert user.display_name == "Nadia New"
     assert client.get("/dashboard/").status_code == 302  # not logged in yet
     (message,) = mail.outbox
-    link = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+/)", message.body).group(1)
+    link = re.search(
+        r"https?://[^/\s]+(/accounts/confirm-email/\S+/)", message.body
+    ).group(1)
     client.post(link)
     assert client.get("/dashboard/").status_code == 200
 
@@ -32,7 +38,12 @@ def test_signup_needs_a_verified_email_before_login(client):
 def test_passwords_under_twelve_characters_are_refused_with_a_field_error(client):
     response = client.post(
         "/accounts/signup/",
-        {"email": "short@example.org", "display_name": "S", "password1": "elevenchars", "password2": "elevenchars"},
+        {
+            "email": "short@example.org",
+            "display_name": "S",
+            "password1": "elevenchars",
+            "password2": "elevenchars",
+        },
     )
     assert response.status_code == 200
     assert "at least 12 characters" in response.content.decode()
@@ -42,7 +53,13 @@ def test_passwords_under_twelve_characters_are_refused_with_a_field_error(client
 def test_overlong_passwords_are_refused(client):
     long = "x" * 129
     response = client.post(
-        "/accounts/signup/", {"email": "long@example.org", "display_name": "L", "password1": long, "password2": long}
+        "/accounts/signup/",
+        {
+            "email": "long@example.org",
+            "display_name": "L",
+            "password1": long,
+            "password2": long,
+        },
     )
     assert "too long" in response.content.decode()
 

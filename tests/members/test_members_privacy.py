@@ -24,9 +24,20 @@ def _database_dump() -> str:
     pg_dump = shutil.which("pg_dump")
     assert pg_dump, "pg_dump is needed to check deletion on PostgreSQL"
     result = subprocess.run(
-        [pg_dump, "-h", settings["HOST"] or "127.0.0.1", "-p", str(settings["PORT"] or 5432),
-         "-U", settings["USER"] or "postgres", "--data-only", settings["NAME"]],
-        capture_output=True, text=True, check=True,
+        [
+            pg_dump,
+            "-h",
+            settings["HOST"] or "127.0.0.1",
+            "-p",
+            str(settings["PORT"] or 5432),
+            "-U",
+            settings["USER"] or "postgres",
+            "--data-only",
+            settings["NAME"],
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return result.stdout
 
@@ -34,19 +45,32 @@ def _database_dump() -> str:
 @pytest.mark.django_db
 def test_export_holds_profile_emails_memberships_history_and_roles(client):
     group = make_group(name="Leeds branch")
-    user = make_role(group, Role.MODERATOR, user=make_member(group, UserFactory(display_name="Erin Export")))
+    user = make_role(
+        group,
+        Role.MODERATOR,
+        user=make_member(group, UserFactory(display_name="Erin Export")),
+    )
     client.force_login(user)
     response = client.get("/me/export/")
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment")
-    assert "no-store" in response["Cache-Control"] or "no-cache" in response["Cache-Control"]
+    assert (
+        "no-store" in response["Cache-Control"]
+        or "no-cache" in response["Cache-Control"]
+    )
     data = json.loads(response.content)
     assert data["profile"]["email"] == user.email
     assert data["profile"]["display_name"] == "Erin Export"
     assert data["email_addresses"][0]["verified"] is True
     assert data["memberships"][0]["group"] == "Leeds branch"
     assert data["memberships"][0]["status"] == "active"
-    assert data["roles"] == [{"group": "Leeds branch", "role": "moderator", "assigned_at": data["roles"][0]["assigned_at"]}]
+    assert data["roles"] == [
+        {
+            "group": "Leeds branch",
+            "role": "moderator",
+            "assigned_at": data["roles"][0]["assigned_at"],
+        }
+    ]
 
 
 @pytest.mark.django_db
@@ -58,8 +82,12 @@ def test_export_needs_the_logged_in_owner(client):
 def test_deletion_leaves_no_trace_of_email_or_name_anywhere_in_the_database(client):
     group = make_group()
     organiser = make_role(group, Role.ORGANISER)
-    person = UserFactory(email="zoe.unique-person@example.org", display_name="Zoe Quarrington-Unique")
-    Authenticator.objects.create(user=person, type=Authenticator.Type.TOTP, data={"secret": "JBSWY3DPEHPK3PXP"})
+    person = UserFactory(
+        email="zoe.unique-person@example.org", display_name="Zoe Quarrington-Unique"
+    )
+    Authenticator.objects.create(
+        user=person, type=Authenticator.Type.TOTP, data={"secret": "JBSWY3DPEHPK3PXP"}
+    )
     membership = services.membership_join(user=person, group=group)
     services.membership_approve(actor=organiser, membership=membership)
     services.role_assign(actor=organiser, group=group, user=person, role=Role.MODERATOR)
@@ -79,7 +107,9 @@ def test_deletion_leaves_no_trace_of_email_or_name_anywhere_in_the_database(clie
     assert not deleted.has_usable_password() and not deleted.is_active
     # Still countable: the membership row and the audit chain remain, intact.
     assert Membership.objects.get(user_id=person_id).status == Membership.Status.LEFT
-    assert AuditEntry.objects.filter(action="account.delete", actor_id=person_id).exists()
+    assert AuditEntry.objects.filter(
+        action="account.delete", actor_id=person_id
+    ).exists()
     assert audit_verify_chain().ok
     # The old session is gone: the client is logged out.
     assert client.get("/dashboard/").status_code == 302
@@ -101,9 +131,17 @@ def test_deletion_needs_the_password_and_confirmation_with_field_errors(client):
 @pytest.mark.django_db
 def test_deleted_member_shows_as_deleted_member_in_the_group_log(client):
     group = make_group()
-    organiser = make_role(group, Role.ORGANISER, user=make_member(group, UserFactory(display_name="Gone Gwen")))
+    organiser = make_role(
+        group,
+        Role.ORGANISER,
+        user=make_member(group, UserFactory(display_name="Gone Gwen")),
+    )
     member = make_member(group)
-    services.membership_suspend(actor=organiser, membership=Membership.objects.get(user=member, group=group), reason="x")
+    services.membership_suspend(
+        actor=organiser,
+        membership=Membership.objects.get(user=member, group=group),
+        reason="x",
+    )
     services.account_delete(user=organiser)
     client.force_login(make_member(group))
     page = client.get(f"/groups/{group.slug}/log/").content.decode()
@@ -115,7 +153,9 @@ def test_deleted_member_shows_as_deleted_member_in_the_group_log(client):
 def test_profile_form_sets_name_and_visibility_with_field_errors(client):
     person = UserFactory()
     client.force_login(person)
-    response = client.post("/me/", {"display_name": "New Name", "visibility": "nonsense"})
+    response = client.post(
+        "/me/", {"display_name": "New Name", "visibility": "nonsense"}
+    )
     assert response.status_code == 400
     assert "Select a valid choice" in response.content.decode()
     client.post("/me/", {"display_name": "New Name", "visibility": "hidden"})

@@ -8,9 +8,21 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from commonground.audit.models import AuditEntry
 from commonground.audit.services import audit_verify_chain
 from commonground.members import services
-from commonground.members.models import Group, Membership, Organisation, Role, RoleAssignment
+from commonground.members.models import (
+    Group,
+    Membership,
+    Organisation,
+    Role,
+    RoleAssignment,
+)
 from commonground.members.selectors import viewer_for
-from factories import OrganisationFactory, UserFactory, make_group, make_member, make_role
+from factories import (
+    OrganisationFactory,
+    UserFactory,
+    make_group,
+    make_member,
+    make_role,
+)
 
 pytestmark = pytest.mark.django_db
 Status = Membership.Status
@@ -36,8 +48,15 @@ def test_joining_an_approval_group_makes_an_application_until_an_organiser_appro
     assert membership.status == Status.ACTIVE
     assert viewer_for(applicant, group).is_member
     entry = AuditEntry.objects.get(action="membership.approve")
-    assert (entry.actor_id, entry.group_id, entry.target_id) == (organiser.pk, group.pk, str(membership.pk))
-    assert [h.to_status for h in membership.history.all()] == [Status.APPLIED, Status.ACTIVE]
+    assert (entry.actor_id, entry.group_id, entry.target_id) == (
+        organiser.pk,
+        group.pk,
+        str(membership.pk),
+    )
+    assert [h.to_status for h in membership.history.all()] == [
+        Status.APPLIED,
+        Status.ACTIVE,
+    ]
 
 
 def test_a_plain_member_cannot_approve_and_nothing_is_written():
@@ -79,12 +98,18 @@ def test_suspension_needs_a_reason_and_is_audited_with_it():
     membership = Membership.objects.get(user=member, group=group)
     with pytest.raises(ValidationError):
         services.membership_suspend(actor=organiser, membership=membership, reason="  ")
-    services.membership_suspend(actor=organiser, membership=membership, reason="Abusive messages")
+    services.membership_suspend(
+        actor=organiser, membership=membership, reason="Abusive messages"
+    )
     membership.refresh_from_db()
     assert membership.status == Status.SUSPENDED
     assert not viewer_for(member, group).is_member
-    assert AuditEntry.objects.get(action="membership.suspend").reason == "Abusive messages"
-    services.membership_reinstate(actor=organiser, membership=membership, reason="Apologised")
+    assert (
+        AuditEntry.objects.get(action="membership.suspend").reason == "Abusive messages"
+    )
+    services.membership_reinstate(
+        actor=organiser, membership=membership, reason="Apologised"
+    )
     membership.refresh_from_db()
     assert membership.status == Status.ACTIVE
     statuses = [h.to_status for h in membership.history.all()]
@@ -108,7 +133,11 @@ def test_leaving_and_rejoining_keeps_one_membership_with_full_history():
     services.membership_leave(user=user, group=group)
     services.membership_join(user=user, group=group)
     membership = Membership.objects.get(user=user, group=group)
-    assert [h.to_status for h in membership.history.all()] == [Status.ACTIVE, Status.LEFT, Status.ACTIVE]
+    assert [h.to_status for h in membership.history.all()] == [
+        Status.ACTIVE,
+        Status.LEFT,
+        Status.ACTIVE,
+    ]
 
 
 def test_joining_twice_does_not_duplicate():
@@ -120,15 +149,29 @@ def test_joining_twice_does_not_duplicate():
 
 
 def test_coalition_groups_are_open_to_members_of_every_affiliate_only():
-    party, union, outsider_org = OrganisationFactory(), OrganisationFactory(), OrganisationFactory()
+    party, union, outsider_org = (
+        OrganisationFactory(),
+        OrganisationFactory(),
+        OrganisationFactory(),
+    )
     coalition = OrganisationFactory(kind=Organisation.Kind.COALITION)
     coalition.affiliates.set([party, union])
-    assembly = make_group(organisation=coalition, kind=Group.Kind.COALITION, join_policy=Group.JoinPolicy.OPEN)
+    assembly = make_group(
+        organisation=coalition,
+        kind=Group.Kind.COALITION,
+        join_policy=Group.JoinPolicy.OPEN,
+    )
     party_member = make_member(make_group(organisation=party))
     union_member = make_member(make_group(organisation=union))
     outsider = make_member(make_group(organisation=outsider_org))
-    assert services.membership_join(user=party_member, group=assembly).status == Status.ACTIVE
-    assert services.membership_join(user=union_member, group=assembly).status == Status.ACTIVE
+    assert (
+        services.membership_join(user=party_member, group=assembly).status
+        == Status.ACTIVE
+    )
+    assert (
+        services.membership_join(user=union_member, group=assembly).status
+        == Status.ACTIVE
+    )
     with pytest.raises(ValidationError, match="affiliated"):
         services.membership_join(user=outsider, group=assembly)
     # Each organisation keeps its own members.
@@ -143,18 +186,31 @@ def test_role_assignment_rules():
     services.role_assign(actor=organiser, group=group, user=member, role=Role.MODERATOR)
     with pytest.raises(PermissionDenied):
         services.role_assign(actor=organiser, group=group, user=member, role=Role.ADMIN)
-    services.role_assign(actor=admin, group=group, user=member, role=Role.RETURNING_OFFICER)
+    services.role_assign(
+        actor=admin, group=group, user=member, role=Role.RETURNING_OFFICER
+    )
     with pytest.raises(ValidationError):
-        services.role_assign(actor=admin, group=group, user=UserFactory(), role=Role.ORGANISER)
+        services.role_assign(
+            actor=admin, group=group, user=UserFactory(), role=Role.ORGANISER
+        )
     with pytest.raises(ValidationError):
         services.role_assign(actor=admin, group=group, user=member, role="emperor")
-    assert set(RoleAssignment.objects.filter(user=member).values_list("role", flat=True)) == {
-        Role.MODERATOR, Role.RETURNING_OFFICER,
+    assert set(
+        RoleAssignment.objects.filter(user=member).values_list("role", flat=True)
+    ) == {
+        Role.MODERATOR,
+        Role.RETURNING_OFFICER,
     }
     assignment = RoleAssignment.objects.get(user=member, role=Role.MODERATOR)
     services.role_revoke(actor=organiser, assignment=assignment, reason="Stepped down")
-    actions = list(AuditEntry.objects.filter(action__startswith="role.").values_list("action", flat=True))
-    assert actions.count("role.assign") == 3  # the founding admin grant, then the two above
+    actions = list(
+        AuditEntry.objects.filter(action__startswith="role.").values_list(
+            "action", flat=True
+        )
+    )
+    assert (
+        actions.count("role.assign") == 3
+    )  # the founding admin grant, then the two above
     assert actions.count("role.revoke") == 1
 
 
@@ -162,15 +218,26 @@ def test_settings_changes_are_audited_with_before_and_after():
     group = make_group()
     organiser = make_role(group, Role.ORGANISER)
     services.group_settings_update(
-        actor=organiser, group=group, description="New text", join_policy=Group.JoinPolicy.OPEN, is_public=True
+        actor=organiser,
+        group=group,
+        description="New text",
+        join_policy=Group.JoinPolicy.OPEN,
+        is_public=True,
     )
     entry = AuditEntry.objects.get(action="group.settings")
-    assert entry.data["changed"]["join_policy"] == [Group.JoinPolicy.APPROVAL, Group.JoinPolicy.OPEN]
+    assert entry.data["changed"]["join_policy"] == [
+        Group.JoinPolicy.APPROVAL,
+        Group.JoinPolicy.OPEN,
+    ]
     group.refresh_from_db()
     assert group.join_policy == Group.JoinPolicy.OPEN
     with pytest.raises(PermissionDenied):
         services.group_settings_update(
-            actor=make_member(group), group=group, description="", join_policy="open", is_public=False
+            actor=make_member(group),
+            group=group,
+            description="",
+            join_policy="open",
+            is_public=False,
         )
 
 
@@ -178,5 +245,8 @@ def test_every_privileged_action_keeps_the_chain_intact():
     group = make_group()
     organiser = make_role(group, Role.ORGANISER)
     for _ in range(3):
-        services.membership_approve(actor=organiser, membership=services.membership_join(user=UserFactory(), group=group))
+        services.membership_approve(
+            actor=organiser,
+            membership=services.membership_join(user=UserFactory(), group=group),
+        )
     assert audit_verify_chain().ok

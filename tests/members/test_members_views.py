@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from commonground.audit.models import AuditEntry
 from commonground.members.models import Group, Membership, Role, RoleAssignment
@@ -26,7 +26,9 @@ def test_group_page_shows_description_subgroups_and_join_button(client):
 def test_member_list_shows_names_never_emails_and_respects_hidden_names(client):
     group = make_group()
     shown = make_member(group, UserFactory(display_name="Visible Vera"))
-    hidden = make_member(group, UserFactory(display_name="Private Pat", visibility="hidden"))
+    hidden = make_member(
+        group, UserFactory(display_name="Private Pat", visibility="hidden")
+    )
     viewer = make_member(group)
     client.force_login(viewer)
     page = client.get(f"/groups/{group.slug}/members/").content.decode()
@@ -54,13 +56,22 @@ def test_private_group_is_invisible_to_outsiders_even_by_url(client):
 def test_organiser_of_another_group_cannot_use_organiser_tools_here(client):
     group, other = make_group(), make_group()
     outsider_organiser = make_role(other, Role.ORGANISER)
-    application = Membership.objects.create(user=UserFactory(), group=group, status=Status.APPLIED, since="2026-01-01T00:00Z")
+    application = Membership.objects.create(
+        user=UserFactory(),
+        group=group,
+        status=Status.APPLIED,
+        since="2026-01-01T00:00Z",
+    )
     client.force_login(outsider_organiser)
     assert client.get(f"/groups/{group.slug}/manage/").status_code == 404
-    response = client.post(f"/groups/{group.slug}/manage/memberships/{application.pk}/approve/")
+    response = client.post(
+        f"/groups/{group.slug}/manage/memberships/{application.pk}/approve/"
+    )
     assert response.status_code == 404
     # Nor through their own group's URL with this group's membership id.
-    response = client.post(f"/groups/{other.slug}/manage/memberships/{application.pk}/approve/")
+    response = client.post(
+        f"/groups/{other.slug}/manage/memberships/{application.pk}/approve/"
+    )
     assert response.status_code == 404
     application.refresh_from_db()
     assert application.status == Status.APPLIED
@@ -72,12 +83,17 @@ def test_apply_then_organiser_approves_then_applicant_sees_it(client):
     applicant = UserFactory(display_name="Nia Newcomer")
     client.force_login(applicant)
     client.post(f"/groups/{group.slug}/join/")
-    assert "application is waiting" in client.get(f"/groups/{group.slug}/").content.decode()
+    assert (
+        "application is waiting"
+        in client.get(f"/groups/{group.slug}/").content.decode()
+    )
     client.force_login(organiser)
     dashboard = client.get("/dashboard/").content.decode()
     assert "Nia Newcomer applied to" in dashboard
     membership = Membership.objects.get(user=applicant, group=group)
-    response = client.post(f"/groups/{group.slug}/manage/memberships/{membership.pk}/approve/")
+    response = client.post(
+        f"/groups/{group.slug}/manage/memberships/{membership.pk}/approve/"
+    )
     assert response.status_code == 302
     client.force_login(applicant)
     assert "You are a member" in client.get(f"/groups/{group.slug}/").content.decode()
@@ -89,7 +105,10 @@ def test_suspension_without_reason_gives_a_field_error_and_changes_nothing(clien
     member = make_member(group)
     membership = Membership.objects.get(user=member, group=group)
     client.force_login(organiser)
-    response = client.post(f"/groups/{group.slug}/manage/memberships/{membership.pk}/suspend/", {"reason": ""})
+    response = client.post(
+        f"/groups/{group.slug}/manage/memberships/{membership.pk}/suspend/",
+        {"reason": ""},
+    )
     assert response.status_code == 400
     assert "This field is required" in response.content.decode()
     membership.refresh_from_db()
@@ -100,16 +119,29 @@ def test_suspension_without_reason_gives_a_field_error_and_changes_nothing(clien
 def test_unknown_action_and_garbage_ids_are_404_not_500(client):
     group = make_group()
     client.force_login(make_role(group, Role.ORGANISER))
-    assert client.post(f"/groups/{group.slug}/manage/memberships/999999/approve/").status_code == 404
-    assert client.post(f"/groups/{group.slug}/manage/memberships/1/explode/").status_code == 404
-    assert client.post(f"/groups/{group.slug}/manage/roles/999999/revoke/").status_code == 404
+    assert (
+        client.post(
+            f"/groups/{group.slug}/manage/memberships/999999/approve/"
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(f"/groups/{group.slug}/manage/memberships/1/explode/").status_code
+        == 404
+    )
+    assert (
+        client.post(f"/groups/{group.slug}/manage/roles/999999/revoke/").status_code
+        == 404
+    )
     assert client.get("/groups/%00%ff/").status_code == 404
 
 
 def test_role_form_gives_field_errors(client):
     group = make_group()
     client.force_login(make_role(group, Role.ORGANISER))
-    response = client.post(f"/groups/{group.slug}/manage/roles/", {"user": "abc", "role": "emperor"})
+    response = client.post(
+        f"/groups/{group.slug}/manage/roles/", {"user": "abc", "role": "emperor"}
+    )
     assert response.status_code == 400
     body = response.content.decode()
     assert "Select a valid choice" in body
@@ -118,14 +150,25 @@ def test_role_form_gives_field_errors(client):
 
 def test_group_log_is_readable_by_members_and_names_actions(client):
     group = make_group()
-    organiser = make_role(group, Role.ORGANISER, user=make_member(group, UserFactory(display_name="Olu Organiser")))
+    organiser = make_role(
+        group,
+        Role.ORGANISER,
+        user=make_member(group, UserFactory(display_name="Olu Organiser")),
+    )
     member = make_member(group)
     membership = Membership.objects.get(user=member, group=group)
     client.force_login(organiser)
-    client.post(f"/groups/{group.slug}/manage/memberships/{membership.pk}/suspend/", {"reason": "Spam links"})
+    client.post(
+        f"/groups/{group.slug}/manage/memberships/{membership.pk}/suspend/",
+        {"reason": "Spam links"},
+    )
     client.force_login(make_member(group))
     page = client.get(f"/groups/{group.slug}/log/").content.decode()
-    assert "Olu Organiser" in page and "suspended a member" in page and "Spam links" in page
+    assert (
+        "Olu Organiser" in page
+        and "suspended a member" in page
+        and "Spam links" in page
+    )
 
 
 def _queries(client, path: str) -> int:
@@ -141,14 +184,24 @@ def test_dashboard_runs_a_constant_number_of_queries(client):
     for group in groups:
         make_member(group, user)
         make_role(group, Role.ORGANISER, user=user) if group is groups[0] else None
-        Membership.objects.create(user=UserFactory(), group=group, status=Status.APPLIED, since="2026-01-01T00:00Z")
+        Membership.objects.create(
+            user=UserFactory(),
+            group=group,
+            status=Status.APPLIED,
+            since="2026-01-01T00:00Z",
+        )
     few = _queries(client, "/dashboard/")
     for _ in range(8):
         group = make_group()
         make_member(group, user)
         make_role(group, Role.ORGANISER, user=user)
         for _ in range(3):
-            Membership.objects.create(user=UserFactory(), group=group, status=Status.APPLIED, since="2026-01-01T00:00Z")
+            Membership.objects.create(
+                user=UserFactory(),
+                group=group,
+                status=Status.APPLIED,
+                since="2026-01-01T00:00Z",
+            )
     assert _queries(client, "/dashboard/") == few
 
 

@@ -7,7 +7,15 @@ from .models import AuditEntry
 class AuditEntryAdmin(admin.ModelAdmin):
     """Read-only: nobody changes or deletes entries through the application."""
 
-    list_display = ("id", "created_at", "action", "actor_id", "group", "target_type", "target_id")
+    list_display = (
+        "id",
+        "created_at",
+        "action",
+        "actor_id",
+        "group",
+        "target_type",
+        "target_id",
+    )
     list_filter = ("action",)
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]

@@ -27,7 +27,11 @@ def group_audit_entries(group: Any, limit: int = 200) -> list[dict[str, Any]]:
         user.pk: user
         for user in User.objects.filter(
             pk__in={e.actor_id for e in entries if e.actor_id}
-            | {e.data.get("member") for e in entries if isinstance(e.data.get("member"), int)}
+            | {
+                e.data.get("member")
+                for e in entries
+                if isinstance(e.data.get("member"), int)
+            }
         ).only("id", "display_name", "deleted_at")
     }
 

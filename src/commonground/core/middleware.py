@@ -63,10 +63,12 @@ def _needs_second_factor(user: object) -> bool:
 
     from commonground.members.models import Role, RoleAssignment
 
-    is_admin = getattr(user, "is_staff", False) or RoleAssignment.objects.filter(
-        user=user, role=Role.ADMIN
-    ).exists()
+    is_admin = (
+        getattr(user, "is_staff", False)
+        or RoleAssignment.objects.filter(user=user, role=Role.ADMIN).exists()
+    )
     if not is_admin:
         return False
-    return not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
-
+    return not Authenticator.objects.filter(
+        user=user, type=Authenticator.Type.TOTP
+    ).exists()

@@ -16,14 +16,17 @@ logger = logging.getLogger("commonground.errors")
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html", {"organisations": organisations_with_groups()})
+    return render(
+        request, "core/home.html", {"organisations": organisations_with_groups()}
+    )
 
 
 @login_required
 @never_cache
 def dashboard(request: HttpRequest) -> HttpResponse:
     panels = [
-        {"panel": panel, "context": panel.context(request)} for panel in registered_panels()
+        {"panel": panel, "context": panel.context(request)}
+        for panel in registered_panels()
     ]
     return render(request, "core/dashboard.html", {"panels": panels})
 

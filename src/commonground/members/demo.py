@@ -21,12 +21,59 @@ from .models import Group, Membership, Organisation, Role, User
 DEMO_PASSWORD = "common-ground-demo"  # noqa: S105 - documented demo credential
 DEMO_DOMAIN = "demo.commonground.example"
 
-FIRST = ["Aisha", "Ben", "Chloe", "Dev", "Ellie", "Farid", "Grace", "Hamza", "Isla", "Jonah",
-         "Kemi", "Liam", "Maya", "Nuno", "Olu", "Priya", "Quinn", "Rosa", "Sam", "Tariq",
-         "Uma", "Viktor", "Wren", "Xin", "Yusuf", "Zara"]
-LAST = ["Ahmed", "Byrne", "Campbell", "Davies", "Evans", "Fraser", "Ghosh", "Hughes", "Iqbal",
-        "Jones", "Kaur", "Lewis", "Murphy", "Nowak", "O'Neill", "Patel", "Quinn", "Rossi",
-        "Singh", "Taylor", "Usman", "Walsh", "Young"]
+FIRST = [
+    "Aisha",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Ellie",
+    "Farid",
+    "Grace",
+    "Hamza",
+    "Isla",
+    "Jonah",
+    "Kemi",
+    "Liam",
+    "Maya",
+    "Nuno",
+    "Olu",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sam",
+    "Tariq",
+    "Uma",
+    "Viktor",
+    "Wren",
+    "Xin",
+    "Yusuf",
+    "Zara",
+]
+LAST = [
+    "Ahmed",
+    "Byrne",
+    "Campbell",
+    "Davies",
+    "Evans",
+    "Fraser",
+    "Ghosh",
+    "Hughes",
+    "Iqbal",
+    "Jones",
+    "Kaur",
+    "Lewis",
+    "Murphy",
+    "Nowak",
+    "O'Neill",
+    "Patel",
+    "Quinn",
+    "Rossi",
+    "Singh",
+    "Taylor",
+    "Usman",
+    "Walsh",
+    "Young",
+]
 
 BRANCHES = [
     ("north", "leeds", "Leeds branch"),
@@ -40,11 +87,23 @@ BRANCHES = [
 # Named demo logins printed by seed_demo: (local part, display name, what they can do).
 LOGINS = [
     ("member", "Alex Member", "an active member of the Leeds branch"),
-    ("organiser", "Olivia Organiser", "organiser of the Leeds branch (approves applications)"),
+    (
+        "organiser",
+        "Olivia Organiser",
+        "organiser of the Leeds branch (approves applications)",
+    ),
     ("moderator", "Mo Moderator", "moderator of the national party"),
     ("officer", "Rita Returning-Officer", "returning officer of the national party"),
-    ("admin", "Ada Admin", "admin of the national party (sets up two-factor at first login)"),
-    ("renter", "Ruth Renter", "member of the Renters' Union (an affiliate in the coalition)"),
+    (
+        "admin",
+        "Ada Admin",
+        "admin of the national party (sets up two-factor at first login)",
+    ),
+    (
+        "renter",
+        "Ruth Renter",
+        "member of the Renters' Union (an affiliate in the coalition)",
+    ),
 ]
 
 
@@ -58,14 +117,24 @@ def _users(specs: list[tuple[str, str]]) -> list[User]:
     now = timezone.now()
     users = User.objects.bulk_create(
         [
-            User(email=email, display_name=name, password=password, date_joined=now,
-                 visibility=User.Visibility.MEMBERS)
+            User(
+                email=email,
+                display_name=name,
+                password=password,
+                date_joined=now,
+                visibility=User.Visibility.MEMBERS,
+            )
             for email, name in specs
         ]
     )
-    users = list(User.objects.filter(email__in=[email for email, _ in specs]).order_by("id"))
+    users = list(
+        User.objects.filter(email__in=[email for email, _ in specs]).order_by("id")
+    )
     EmailAddress.objects.bulk_create(
-        [EmailAddress(user=u, email=u.email, verified=True, primary=True) for u in users]
+        [
+            EmailAddress(user=u, email=u.email, verified=True, primary=True)
+            for u in users
+        ]
     )
     return users
 
@@ -83,50 +152,104 @@ def seed(context: dict[str, Any]) -> None:
         return
     rng = random.Random(2026)  # noqa: S311 - demo names, not security
     npp = Organisation.objects.create(
-        name="New People's Party", slug="npp",
+        name="New People's Party",
+        slug="npp",
         description="A new party for people who found no home in the old ones. Members decide.",
     )
     renters = Organisation.objects.create(
-        name="Renters' Union", slug="renters-union",
+        name="Renters' Union",
+        slug="renters-union",
         description="Tenants organising for secure, affordable homes.",
     )
     green = Organisation.objects.create(
-        name="Green Commons Network", slug="green-commons",
+        name="Green Commons Network",
+        slug="green-commons",
         description="Local groups caring for shared land, energy and water.",
     )
     coalition = Organisation.objects.create(
-        name="Common Ground Coalition", slug="coalition", kind=Organisation.Kind.COALITION,
+        name="Common Ground Coalition",
+        slug="coalition",
+        kind=Organisation.Kind.COALITION,
         description="A federation: each organisation keeps its own members and works together here.",
     )
     coalition.affiliates.set([npp, renters, green])
 
-    def create(org: Organisation, name: str, slug: str, kind: str, parent: Group | None = None,
-               policy: str = Group.JoinPolicy.APPROVAL, description: str = "") -> Group:
+    def create(
+        org: Organisation,
+        name: str,
+        slug: str,
+        kind: str,
+        parent: Group | None = None,
+        policy: str = Group.JoinPolicy.APPROVAL,
+        description: str = "",
+    ) -> Group:
         return services.group_create(
-            actor=None, organisation=org, name=name, slug=slug, kind=kind, parent=parent,
-            join_policy=policy, description=description,
+            actor=None,
+            organisation=org,
+            name=name,
+            slug=slug,
+            kind=kind,
+            parent=parent,
+            join_policy=policy,
+            description=description,
         )
 
-    national = create(npp, "New People's Party", "npp-national", Group.Kind.NATIONAL,
-                      description="The whole party. Every branch member is a member here too.")
+    national = create(
+        npp,
+        "New People's Party",
+        "npp-national",
+        Group.Kind.NATIONAL,
+        description="The whole party. Every branch member is a member here too.",
+    )
     regions = {
         "north": create(npp, "North region", "npp-north", Group.Kind.REGION, national),
         "south": create(npp, "South region", "npp-south", Group.Kind.REGION, national),
     }
     branches = {
-        slug: create(npp, name, f"npp-{slug}", Group.Kind.BRANCH, regions[region],
-                     policy=Group.JoinPolicy.OPEN if slug in {"bristol", "cardiff"} else Group.JoinPolicy.APPROVAL,
-                     description=f"Members of the party living in and around {name.split()[0]}.")
+        slug: create(
+            npp,
+            name,
+            f"npp-{slug}",
+            Group.Kind.BRANCH,
+            regions[region],
+            policy=Group.JoinPolicy.OPEN
+            if slug in {"bristol", "cardiff"}
+            else Group.JoinPolicy.APPROVAL,
+            description=f"Members of the party living in and around {name.split()[0]}.",
+        )
         for region, slug, name in BRANCHES
     }
-    policy_wg = create(npp, "Policy working group", "npp-policy", Group.Kind.WORKING_GROUP, national,
-                       policy=Group.JoinPolicy.OPEN, description="Drafts proposals for the members to decide.")
-    renters_root = create(renters, "Renters' Union", "renters", Group.Kind.NATIONAL, policy=Group.JoinPolicy.OPEN)
-    green_root = create(green, "Green Commons Network", "green-commons-network", Group.Kind.NATIONAL,
-                        policy=Group.JoinPolicy.OPEN)
-    assembly = create(coalition, "Coalition assembly", "coalition-assembly", Group.Kind.COALITION,
-                      policy=Group.JoinPolicy.OPEN,
-                      description="Open to members of every affiliated organisation.")
+    policy_wg = create(
+        npp,
+        "Policy working group",
+        "npp-policy",
+        Group.Kind.WORKING_GROUP,
+        national,
+        policy=Group.JoinPolicy.OPEN,
+        description="Drafts proposals for the members to decide.",
+    )
+    renters_root = create(
+        renters,
+        "Renters' Union",
+        "renters",
+        Group.Kind.NATIONAL,
+        policy=Group.JoinPolicy.OPEN,
+    )
+    green_root = create(
+        green,
+        "Green Commons Network",
+        "green-commons-network",
+        Group.Kind.NATIONAL,
+        policy=Group.JoinPolicy.OPEN,
+    )
+    assembly = create(
+        coalition,
+        "Coalition assembly",
+        "coalition-assembly",
+        Group.Kind.COALITION,
+        policy=Group.JoinPolicy.OPEN,
+        description="Open to members of every affiliated organisation.",
+    )
 
     named = _users([(email_for(local), name) for local, name, _ in LOGINS])
     by_local = {u.email.split("@")[0]: u for u in named}
@@ -156,28 +279,60 @@ def seed(context: dict[str, Any]) -> None:
         _activate(user, assembly)
 
     admin = by_local["admin"]
-    services.role_grant_founding_admin(group=national, user=admin, reason="Founding admin of the party")
-    services.role_assign(actor=admin, group=national, user=by_local["officer"], role=Role.RETURNING_OFFICER,
-                         reason="Elected returning officer at the founding meeting")
-    services.role_assign(actor=admin, group=national, user=by_local["moderator"], role=Role.MODERATOR,
-                         reason="Volunteered to moderate national discussions")
-    services.role_assign(actor=admin, group=leeds, user=by_local["organiser"], role=Role.ORGANISER,
-                         reason="Chosen by the Leeds branch meeting")
+    services.role_grant_founding_admin(
+        group=national, user=admin, reason="Founding admin of the party"
+    )
+    services.role_assign(
+        actor=admin,
+        group=national,
+        user=by_local["officer"],
+        role=Role.RETURNING_OFFICER,
+        reason="Elected returning officer at the founding meeting",
+    )
+    services.role_assign(
+        actor=admin,
+        group=national,
+        user=by_local["moderator"],
+        role=Role.MODERATOR,
+        reason="Volunteered to moderate national discussions",
+    )
+    services.role_assign(
+        actor=admin,
+        group=leeds,
+        user=by_local["organiser"],
+        role=Role.ORGANISER,
+        reason="Chosen by the Leeds branch meeting",
+    )
     for branch in branch_list[1:]:
-        first = Membership.objects.filter(group=branch, status=Membership.Status.ACTIVE).select_related("user").first()
+        first = (
+            Membership.objects.filter(group=branch, status=Membership.Status.ACTIVE)
+            .select_related("user")
+            .first()
+        )
         if first is not None:
-            services.role_assign(actor=admin, group=branch, user=first.user, role=Role.ORGANISER)
+            services.role_assign(
+                actor=admin, group=branch, user=first.user, role=Role.ORGANISER
+            )
 
     # Some history to look at: applications waiting, one approved, one suspension.
     for user in crowd[188:190]:
         services.membership_join(user=user, group=leeds)
     latecomer = crowd[187]
     application = services.membership_join(user=latecomer, group=branches["manchester"])
-    manchester_organiser = services.RoleAssignment.objects.filter(group=branches["manchester"]).first()
+    manchester_organiser = services.RoleAssignment.objects.filter(
+        group=branches["manchester"]
+    ).first()
     if manchester_organiser is not None:
-        services.membership_approve(actor=manchester_organiser.user, membership=application)
+        services.membership_approve(
+            actor=manchester_organiser.user, membership=application
+        )
     disruptive = Membership.objects.filter(group=leeds, user=crowd[0]).first()
     if disruptive is not None:
-        services.membership_suspend(actor=by_local["organiser"], membership=disruptive,
-                                    reason="Repeated personal attacks in branch meetings; review in 30 days")
-    context["logins"] = [(email_for(local), description) for local, _, description in LOGINS]
+        services.membership_suspend(
+            actor=by_local["organiser"],
+            membership=disruptive,
+            reason="Repeated personal attacks in branch meetings; review in 30 days",
+        )
+    context["logins"] = [
+        (email_for(local), description) for local, _, description in LOGINS
+    ]

@@ -16,7 +16,9 @@ class ReasonForm(forms.Form):
 
 class OptionalReasonForm(forms.Form):
     reason = forms.CharField(
-        label="Reason (optional)", max_length=2000, required=False,
+        label="Reason (optional)",
+        max_length=2000,
+        required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
@@ -24,21 +26,31 @@ class OptionalReasonForm(forms.Form):
 class RoleAssignForm(forms.Form):
     user = forms.ModelChoiceField(label="Member", queryset=User.objects.none())
     role = forms.ChoiceField(
-        label="Role", choices=[(value, label) for value, label in Role.choices if value != Role.MEMBER]
+        label="Role",
+        choices=[
+            (value, label) for value, label in Role.choices if value != Role.MEMBER
+        ],
     )
     reason = forms.CharField(label="Reason (optional)", max_length=2000, required=False)
 
     def __init__(self, *args, members=None, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = members if members is not None else User.objects.none()
+        self.fields["user"].queryset = (
+            members if members is not None else User.objects.none()
+        )
         self.fields["user"].label_from_instance = lambda user: user.public_name  # type: ignore[attr-defined]
 
 
 class GroupSettingsForm(forms.Form):
     description = forms.CharField(
-        label="Description", max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 4})
+        label="Description",
+        max_length=5000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
-    join_policy = forms.ChoiceField(label="How people join", choices=Group.JoinPolicy.choices)
+    join_policy = forms.ChoiceField(
+        label="How people join", choices=Group.JoinPolicy.choices
+    )
     is_public = forms.BooleanField(
         label="Anyone can see this group's page", required=False
     )
@@ -54,7 +66,8 @@ class ProfileForm(forms.ModelForm):
 
 class DeleteAccountForm(forms.Form):
     password = forms.CharField(
-        label="Your password", widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        label="Your password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
     confirm = forms.BooleanField(
         label="I understand that my account is anonymised and cannot be restored"
@@ -75,7 +88,8 @@ class SignupDetailsForm(forms.Form):
     """Extra sign-up field (allauth ACCOUNT_SIGNUP_FORM_CLASS)."""
 
     display_name = forms.CharField(
-        label="Your name as other members see it", max_length=80,
+        label="Your name as other members see it",
+        max_length=80,
         help_text="You can hide it from member lists later. Your email is never shown.",
     )
 

@@ -80,7 +80,9 @@ class Organisation(models.Model):
 
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=60, unique=True)
-    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.ORGANISATION)
+    kind = models.CharField(
+        max_length=16, choices=Kind.choices, default=Kind.ORGANISATION
+    )
     description = models.TextField(blank=True)
     affiliates = models.ManyToManyField(
         "self",
@@ -151,13 +153,17 @@ class Membership(models.Model):
         REJECTED = "rejected", "Application declined"
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
-    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="memberships")
+    group = models.ForeignKey(
+        Group, on_delete=models.CASCADE, related_name="memberships"
+    )
     status = models.CharField(max_length=16, choices=Status.choices)
     since = models.DateTimeField()
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user", "group"], name="one_membership_per_group"),
+            models.UniqueConstraint(
+                fields=["user", "group"], name="one_membership_per_group"
+            ),
         ]
         indexes = [models.Index(fields=["group", "status"])]
 
@@ -207,7 +213,9 @@ class RoleAssignment(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user", "group", "role"], name="one_role_assignment"),
+            models.UniqueConstraint(
+                fields=["user", "group", "role"], name="one_role_assignment"
+            ),
             models.CheckConstraint(
                 condition=~models.Q(role="member"), name="member_role_is_implied"
             ),

@@ -63,11 +63,13 @@ def viewer_for(user: Any, group: Group) -> Viewer:
         )
     )
     viewer.membership = next((m for m in memberships if m.group_id == group.pk), None)
-    viewer.is_subtree_member = any(m.status == Membership.Status.ACTIVE for m in memberships)
+    viewer.is_subtree_member = any(
+        m.status == Membership.Status.ACTIVE for m in memberships
+    )
     viewer.roles = set(
-        RoleAssignment.objects.filter(user=user, group_id__in=group.ancestor_ids).values_list(
-            "role", flat=True
-        )
+        RoleAssignment.objects.filter(
+            user=user, group_id__in=group.ancestor_ids
+        ).values_list("role", flat=True)
     )
     if viewer.is_subtree_member:
         viewer.roles.add(Role.MEMBER)
@@ -158,7 +160,9 @@ def group_role_assignments(group: Group) -> list[RoleAssignment]:
 def organisations_with_groups() -> list[tuple[Any, list[Group]]]:
     from .models import Organisation
 
-    organisations = list(Organisation.objects.order_by("kind", "name").prefetch_related("affiliates"))
+    organisations = list(
+        Organisation.objects.order_by("kind", "name").prefetch_related("affiliates")
+    )
     groups = list(Group.objects.select_related("organisation").order_by("path"))
     by_org: dict[int, list[Group]] = {}
     for group in groups:
@@ -181,7 +185,9 @@ def dashboard_memberships(request: Any) -> dict[str, Any]:
     roles: dict[int, list[str]] = {}
     role_groups: dict[int, Group] = {}
     for assignment in (
-        RoleAssignment.objects.filter(user=user).select_related("group").order_by("role")
+        RoleAssignment.objects.filter(user=user)
+        .select_related("group")
+        .order_by("role")
     ):
         roles.setdefault(assignment.group_id, []).append(assignment.get_role_display())
         role_groups[assignment.group_id] = assignment.group
@@ -211,7 +217,9 @@ def dashboard_pending_applications(request: Any) -> dict[str, Any]:
     if not managed:
         return {"applications": []}
     applications = list(
-        Membership.objects.filter(_subtrees_q(managed), status=Membership.Status.APPLIED)
+        Membership.objects.filter(
+            _subtrees_q(managed), status=Membership.Status.APPLIED
+        )
         .select_related("group", "user")
         .order_by("since")[:50]
     )

@@ -15,7 +15,15 @@ from django.utils import timezone
 
 from commonground.audit.services import audit_record
 
-from .models import Group, Membership, MembershipChange, Organisation, Role, RoleAssignment, User
+from .models import (
+    Group,
+    Membership,
+    MembershipChange,
+    Organisation,
+    Role,
+    RoleAssignment,
+    User,
+)
 from .selectors import coalition_eligible, viewer_for
 
 Status = Membership.Status
@@ -45,8 +53,10 @@ def _require_manager(actor: Any, group: Group) -> None:
 
 
 def _locked_membership(membership: Membership) -> Membership:
-    return Membership.objects.select_for_update().select_related("group", "user").get(
-        pk=membership.pk
+    return (
+        Membership.objects.select_for_update()
+        .select_related("group", "user")
+        .get(pk=membership.pk)
     )
 
 
@@ -57,7 +67,9 @@ def membership_join(*, user: User, group: Group) -> Membership:
         raise ValidationError(
             "This coalition-wide group is open to members of its affiliated organisations."
         )
-    target = Status.ACTIVE if group.join_policy == Group.JoinPolicy.OPEN else Status.APPLIED
+    target = (
+        Status.ACTIVE if group.join_policy == Group.JoinPolicy.OPEN else Status.APPLIED
+    )
     try:
         with transaction.atomic():
             membership = Membership.objects.create(
@@ -73,14 +85,20 @@ def membership_join(*, user: User, group: Group) -> Membership:
             ) from None
         return _transition(membership, target, actor=user)
     MembershipChange.objects.create(
-        membership=membership, from_status="", to_status=target, actor=user, at=membership.since
+        membership=membership,
+        from_status="",
+        to_status=target,
+        actor=user,
+        at=membership.since,
     )
     return membership
 
 
 @transaction.atomic
 def membership_leave(*, user: User, group: Group) -> Membership:
-    membership = Membership.objects.select_for_update().filter(user=user, group=group).first()
+    membership = (
+        Membership.objects.select_for_update().filter(user=user, group=group).first()
+    )
     if membership is None or membership.status not in {Status.ACTIVE, Status.APPLIED}:
         raise ValidationError("You are not a member of this group.")
     return _transition(membership, Status.LEFT, actor=user)
@@ -94,28 +112,39 @@ def membership_approve(*, actor: User, membership: Membership) -> Membership:
         raise ValidationError("Only a pending application can be approved.")
     _transition(membership, Status.ACTIVE, actor=actor)
     audit_record(
-        actor=actor, action="membership.approve", target=membership, group=membership.group,
+        actor=actor,
+        action="membership.approve",
+        target=membership,
+        group=membership.group,
         data={"member": membership.user_id},
     )
     return membership
 
 
 @transaction.atomic
-def membership_decline(*, actor: User, membership: Membership, reason: str) -> Membership:
+def membership_decline(
+    *, actor: User, membership: Membership, reason: str
+) -> Membership:
     membership = _locked_membership(membership)
     _require_manager(actor, membership.group)
     if membership.status != Status.APPLIED:
         raise ValidationError("Only a pending application can be declined.")
     _transition(membership, Status.REJECTED, actor=actor, reason=reason)
     audit_record(
-        actor=actor, action="membership.decline", target=membership, group=membership.group,
-        reason=reason, data={"member": membership.user_id},
+        actor=actor,
+        action="membership.decline",
+        target=membership,
+        group=membership.group,
+        reason=reason,
+        data={"member": membership.user_id},
     )
     return membership
 
 
 @transaction.atomic
-def membership_suspend(*, actor: User, membership: Membership, reason: str) -> Membership:
+def membership_suspend(
+    *, actor: User, membership: Membership, reason: str
+) -> Membership:
     if not reason.strip():
         raise ValidationError({"reason": "Give the reason for the suspension."})
     membership = _locked_membership(membership)
@@ -126,28 +155,40 @@ def membership_suspend(*, actor: User, membership: Membership, reason: str) -> M
         raise ValidationError("Only an active membership can be suspended.")
     _transition(membership, Status.SUSPENDED, actor=actor, reason=reason)
     audit_record(
-        actor=actor, action="membership.suspend", target=membership, group=membership.group,
-        reason=reason, data={"member": membership.user_id},
+        actor=actor,
+        action="membership.suspend",
+        target=membership,
+        group=membership.group,
+        reason=reason,
+        data={"member": membership.user_id},
     )
     return membership
 
 
 @transaction.atomic
-def membership_reinstate(*, actor: User, membership: Membership, reason: str = "") -> Membership:
+def membership_reinstate(
+    *, actor: User, membership: Membership, reason: str = ""
+) -> Membership:
     membership = _locked_membership(membership)
     _require_manager(actor, membership.group)
     if membership.status != Status.SUSPENDED:
         raise ValidationError("Only a suspended membership can be reinstated.")
     _transition(membership, Status.ACTIVE, actor=actor, reason=reason)
     audit_record(
-        actor=actor, action="membership.reinstate", target=membership, group=membership.group,
-        reason=reason, data={"member": membership.user_id},
+        actor=actor,
+        action="membership.reinstate",
+        target=membership,
+        group=membership.group,
+        reason=reason,
+        data={"member": membership.user_id},
     )
     return membership
 
 
 @transaction.atomic
-def membership_lapse(*, actor: User | None, membership: Membership, reason: str) -> Membership:
+def membership_lapse(
+    *, actor: User | None, membership: Membership, reason: str
+) -> Membership:
     """Mark an active membership as lapsed (e.g. dues unpaid); system or organiser."""
     membership = _locked_membership(membership)
     if actor is not None:
@@ -156,19 +197,29 @@ def membership_lapse(*, actor: User | None, membership: Membership, reason: str)
         raise ValidationError("Only an active membership can lapse.")
     _transition(membership, Status.LAPSED, actor=actor, reason=reason)
     audit_record(
-        actor=actor, action="membership.lapse", target=membership, group=membership.group,
-        reason=reason, data={"member": membership.user_id},
+        actor=actor,
+        action="membership.lapse",
+        target=membership,
+        group=membership.group,
+        reason=reason,
+        data={"member": membership.user_id},
     )
     return membership
 
 
 @transaction.atomic
-def role_assign(*, actor: User, group: Group, user: User, role: str, reason: str = "") -> RoleAssignment:
+def role_assign(
+    *, actor: User, group: Group, user: User, role: str, reason: str = ""
+) -> RoleAssignment:
     if role not in Role.values or role == Role.MEMBER:
-        raise ValidationError({"role": "Choose organiser, moderator, returning officer or admin."})
+        raise ValidationError(
+            {"role": "Choose organiser, moderator, returning officer or admin."}
+        )
     actor_view = viewer_for(actor, group)
     if not actor_view.can_manage:
-        raise PermissionDenied("only the group's organisers and admins can assign roles")
+        raise PermissionDenied(
+            "only the group's organisers and admins can assign roles"
+        )
     if role == Role.ADMIN and not actor_view.is_admin:
         raise PermissionDenied("only an admin can make someone an admin")
     if not viewer_for(user, group).is_member:
@@ -178,24 +229,37 @@ def role_assign(*, actor: User, group: Group, user: User, role: str, reason: str
     )
     if created:
         audit_record(
-            actor=actor, action="role.assign", target=assignment, group=group, reason=reason,
+            actor=actor,
+            action="role.assign",
+            target=assignment,
+            group=group,
+            reason=reason,
             data={"member": user.pk, "role": role},
         )
     return assignment
 
 
 @transaction.atomic
-def role_grant_founding_admin(*, group: Group, user: User, reason: str) -> RoleAssignment:
+def role_grant_founding_admin(
+    *, group: Group, user: User, reason: str
+) -> RoleAssignment:
     """Give a new organisation its first admin (no one exists yet to grant it).
 
     Used by set-up commands, never by a web view; recorded as a system action.
     """
     assignment, created = RoleAssignment.objects.get_or_create(
-        user=user, group=group, role=Role.ADMIN, defaults={"assigned_at": timezone.now()}
+        user=user,
+        group=group,
+        role=Role.ADMIN,
+        defaults={"assigned_at": timezone.now()},
     )
     if created:
         audit_record(
-            actor=None, action="role.assign", target=assignment, group=group, reason=reason,
+            actor=None,
+            action="role.assign",
+            target=assignment,
+            group=group,
+            reason=reason,
             data={"member": user.pk, "role": Role.ADMIN},
         )
     return assignment
@@ -206,11 +270,17 @@ def role_revoke(*, actor: User, assignment: RoleAssignment, reason: str = "") ->
     group = assignment.group
     actor_view = viewer_for(actor, group)
     if not actor_view.can_manage:
-        raise PermissionDenied("only the group's organisers and admins can revoke roles")
+        raise PermissionDenied(
+            "only the group's organisers and admins can revoke roles"
+        )
     if assignment.role == Role.ADMIN and not actor_view.is_admin:
         raise PermissionDenied("only an admin can remove an admin")
     audit_record(
-        actor=actor, action="role.revoke", target=assignment, group=group, reason=reason,
+        actor=actor,
+        action="role.revoke",
+        target=assignment,
+        group=group,
+        reason=reason,
         data={"member": assignment.user_id, "role": assignment.role},
     )
     assignment.delete()
@@ -223,16 +293,30 @@ def group_settings_update(
     _require_manager(actor, group)
     if join_policy not in Group.JoinPolicy.values:
         raise ValidationError({"join_policy": "Choose open joining or approval."})
-    before = {"description": group.description, "join_policy": group.join_policy, "is_public": group.is_public}
-    after = {"description": description, "join_policy": join_policy, "is_public": is_public}
-    changed = {key: [before[key], after[key]] for key in after if before[key] != after[key]}
+    before = {
+        "description": group.description,
+        "join_policy": group.join_policy,
+        "is_public": group.is_public,
+    }
+    after = {
+        "description": description,
+        "join_policy": join_policy,
+        "is_public": is_public,
+    }
+    changed = {
+        key: [before[key], after[key]] for key in after if before[key] != after[key]
+    }
     if not changed:
         return group
     Group.objects.filter(pk=group.pk).update(**after)
     for key, value in after.items():
         setattr(group, key, value)
     audit_record(
-        actor=actor, action="group.settings", target=group, group=group, data={"changed": changed}
+        actor=actor,
+        action="group.settings",
+        target=group,
+        group=group,
+        data={"changed": changed},
     )
     return group
 
@@ -253,14 +337,28 @@ def group_create(
         if actor is not None:
             _require_manager(actor, parent)
         if parent.organisation_id != organisation.pk:
-            raise ValidationError({"parent": "A sub-group belongs to its parent's organisation."})
+            raise ValidationError(
+                {"parent": "A sub-group belongs to its parent's organisation."}
+            )
     group = Group.objects.create(
-        organisation=organisation, parent=parent, name=name, slug=slug, kind=kind,
-        description=description, join_policy=join_policy, path="",
+        organisation=organisation,
+        parent=parent,
+        name=name,
+        slug=slug,
+        kind=kind,
+        description=description,
+        join_policy=join_policy,
+        path="",
     )
     group.path = f"{parent.path if parent else '/'}{group.pk}/"
     Group.objects.filter(pk=group.pk).update(path=group.path)
-    audit_record(actor=actor, action="group.create", target=group, group=group, data={"name": name})
+    audit_record(
+        actor=actor,
+        action="group.create",
+        target=group,
+        group=group,
+        data={"name": name},
+    )
     return group
 
 
@@ -270,7 +368,11 @@ def account_export(*, user: User) -> dict[str, Any]:
 
     from commonground.audit.models import AuditEntry
 
-    memberships = Membership.objects.filter(user=user).select_related("group").prefetch_related("history")
+    memberships = (
+        Membership.objects.filter(user=user)
+        .select_related("group")
+        .prefetch_related("history")
+    )
     return {
         "format": "commonground-member-export/1",
         "exported_at": timezone.now().isoformat(),
@@ -293,18 +395,32 @@ def account_export(*, user: User) -> dict[str, Any]:
                 "status": m.status,
                 "since": m.since.isoformat(),
                 "history": [
-                    {"from": h.from_status, "to": h.to_status, "at": h.at.isoformat(), "reason": h.reason}
+                    {
+                        "from": h.from_status,
+                        "to": h.to_status,
+                        "at": h.at.isoformat(),
+                        "reason": h.reason,
+                    }
                     for h in m.history.all()
                 ],
             }
             for m in memberships
         ],
         "roles": [
-            {"group": a.group.name, "role": a.role, "assigned_at": a.assigned_at.isoformat()}
+            {
+                "group": a.group.name,
+                "role": a.role,
+                "assigned_at": a.assigned_at.isoformat(),
+            }
             for a in RoleAssignment.objects.filter(user=user).select_related("group")
         ],
         "privileged_actions": [
-            {"id": e.pk, "action": e.action, "at": e.created_at.isoformat(), "reason": e.reason}
+            {
+                "id": e.pk,
+                "action": e.action,
+                "at": e.created_at.isoformat(),
+                "reason": e.reason,
+            }
             for e in AuditEntry.objects.filter(actor=user)
         ],
     }
@@ -332,7 +448,8 @@ def account_delete(*, user: User) -> None:
             session.delete()
     RoleAssignment.objects.filter(user=user).delete()
     for membership in Membership.objects.select_for_update().filter(
-        user=user, status__in=[Status.ACTIVE, Status.APPLIED, Status.SUSPENDED, Status.LAPSED]
+        user=user,
+        status__in=[Status.ACTIVE, Status.APPLIED, Status.SUSPENDED, Status.LAPSED],
     ):
         _transition(membership, Status.LEFT, actor=None, reason="account deleted")
     User.objects.filter(pk=user_id).update(
@@ -351,7 +468,9 @@ def account_delete(*, user: User) -> None:
 def profile_update(*, user: User, display_name: str, visibility: str) -> User:
     if visibility not in User.Visibility.values:
         raise ValidationError({"visibility": "Choose who sees your name."})
-    User.objects.filter(pk=user.pk).update(display_name=display_name.strip(), visibility=visibility)
+    User.objects.filter(pk=user.pk).update(
+        display_name=display_name.strip(), visibility=visibility
+    )
     user.display_name = display_name.strip()
     user.visibility = visibility
     return user

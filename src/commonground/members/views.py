@@ -53,7 +53,8 @@ def _error_text(error: ValidationError) -> str:
 
 def group_directory(request: HttpRequest) -> HttpResponse:
     return render(
-        request, "members/directory.html",
+        request,
+        "members/directory.html",
         {"organisations": selectors.organisations_with_groups()},
     )
 
@@ -79,8 +80,13 @@ def group_members(request: HttpRequest, slug: str) -> HttpResponse:
     if not (viewer.is_member or viewer.can_manage):
         raise Http404("No such page")
     return render(
-        request, "members/group_members.html",
-        {"group": group, "viewer": viewer, "listing": selectors.group_member_list(group)},
+        request,
+        "members/group_members.html",
+        {
+            "group": group,
+            "viewer": viewer,
+            "listing": selectors.group_member_list(group),
+        },
     )
 
 
@@ -96,7 +102,10 @@ def group_join(request: HttpRequest, slug: str) -> HttpResponse:
         if membership.status == Membership.Status.ACTIVE:
             messages.success(request, f"You are now a member of {group.name}.")
         else:
-            messages.success(request, f"Your application to {group.name} is waiting for its organisers.")
+            messages.success(
+                request,
+                f"Your application to {group.name} is waiting for its organisers.",
+            )
     return redirect("members:group", slug=group.slug)
 
 
@@ -120,20 +129,30 @@ def group_manage(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "members/group_manage.html", _manage_context(group, viewer))
 
 
-def _manage_context(group: Group, viewer: selectors.Viewer, **forms: object) -> dict[str, object]:
-    members = User.objects.filter(
-        memberships__group__path__startswith=group.path,
-        memberships__status=Membership.Status.ACTIVE,
-    ).distinct().order_by("display_name")
+def _manage_context(
+    group: Group, viewer: selectors.Viewer, **forms: object
+) -> dict[str, object]:
+    members = (
+        User.objects.filter(
+            memberships__group__path__startswith=group.path,
+            memberships__status=Membership.Status.ACTIVE,
+        )
+        .distinct()
+        .order_by("display_name")
+    )
     return {
         "group": group,
         "viewer": viewer,
         "memberships": selectors.group_memberships_for_organisers(group),
         "assignments": selectors.group_role_assignments(group),
         "role_form": forms.get("role_form") or RoleAssignForm(members=members),
-        "settings_form": forms.get("settings_form") or GroupSettingsForm(
-            initial={"description": group.description, "join_policy": group.join_policy,
-                     "is_public": group.is_public}
+        "settings_form": forms.get("settings_form")
+        or GroupSettingsForm(
+            initial={
+                "description": group.description,
+                "join_policy": group.join_policy,
+                "is_public": group.is_public,
+            }
         ),
         "reason_form": forms.get("reason_form") or ReasonForm(),
         "failed_membership_id": forms.get("failed_membership_id"),
@@ -142,15 +161,25 @@ def _manage_context(group: Group, viewer: selectors.Viewer, **forms: object) -> 
 
 MEMBERSHIP_ACTIONS = {
     "approve": (services.membership_approve, None, "Application approved."),
-    "decline": (services.membership_decline, OptionalReasonForm, "Application declined."),
+    "decline": (
+        services.membership_decline,
+        OptionalReasonForm,
+        "Application declined.",
+    ),
     "suspend": (services.membership_suspend, ReasonForm, "Membership suspended."),
-    "reinstate": (services.membership_reinstate, OptionalReasonForm, "Membership reinstated."),
+    "reinstate": (
+        services.membership_reinstate,
+        OptionalReasonForm,
+        "Membership reinstated.",
+    ),
 }
 
 
 @login_required
 @require_POST
-def membership_action(request: HttpRequest, slug: str, membership_id: int, action: str) -> HttpResponse:
+def membership_action(
+    request: HttpRequest, slug: str, membership_id: int, action: str
+) -> HttpResponse:
     group, viewer = _managed_group(request, slug)
     if action not in MEMBERSHIP_ACTIONS:
         raise Http404("No such action")
@@ -160,7 +189,9 @@ def membership_action(request: HttpRequest, slug: str, membership_id: int, actio
     if form_class is not None:
         form = form_class(request.POST)
         if not form.is_valid():
-            context = _manage_context(group, viewer, reason_form=form, failed_membership_id=membership.pk)
+            context = _manage_context(
+                group, viewer, reason_form=form, failed_membership_id=membership.pk
+            )
             return render(request, "members/group_manage.html", context, status=400)
         kwargs["reason"] = form.cleaned_data["reason"]
     try:
@@ -186,8 +217,11 @@ def role_assign(request: HttpRequest, slug: str) -> HttpResponse:
     if form.is_valid():
         try:
             services.role_assign(
-                actor=request.user, group=group, user=form.cleaned_data["user"],
-                role=form.cleaned_data["role"], reason=form.cleaned_data["reason"],
+                actor=request.user,
+                group=group,
+                user=form.cleaned_data["user"],
+                role=form.cleaned_data["role"],
+                reason=form.cleaned_data["reason"],
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -196,7 +230,12 @@ def role_assign(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             messages.success(request, "Role assigned.")
             return redirect("members:group_manage", slug=group.slug)
-    return render(request, "members/group_manage.html", _manage_context(group, viewer, role_form=form), status=400)
+    return render(
+        request,
+        "members/group_manage.html",
+        _manage_context(group, viewer, role_form=form),
+        status=400,
+    )
 
 
 @login_required
@@ -205,7 +244,11 @@ def role_revoke(request: HttpRequest, slug: str, assignment_id: int) -> HttpResp
     group, _ = _managed_group(request, slug)
     assignment = get_object_or_404(RoleAssignment, pk=assignment_id, group=group)
     try:
-        services.role_revoke(actor=request.user, assignment=assignment, reason=request.POST.get("reason", "")[:2000])
+        services.role_revoke(
+            actor=request.user,
+            assignment=assignment,
+            reason=request.POST.get("reason", "")[:2000],
+        )
     except PermissionDenied as error:
         messages.error(request, str(error))
     else:
@@ -219,7 +262,12 @@ def group_settings(request: HttpRequest, slug: str) -> HttpResponse:
     group, viewer = _managed_group(request, slug)
     form = GroupSettingsForm(request.POST)
     if not form.is_valid():
-        return render(request, "members/group_manage.html", _manage_context(group, viewer, settings_form=form), status=400)
+        return render(
+            request,
+            "members/group_manage.html",
+            _manage_context(group, viewer, settings_form=form),
+            status=400,
+        )
     services.group_settings_update(actor=request.user, group=group, **form.cleaned_data)
     messages.success(request, "Settings saved.")
     return redirect("members:group_manage", slug=group.slug)
@@ -230,7 +278,8 @@ def group_log(request: HttpRequest, slug: str) -> HttpResponse:
     if not (viewer.is_member or viewer.can_manage):
         raise Http404("No such page")
     return render(
-        request, "members/group_log.html",
+        request,
+        "members/group_log.html",
         {"group": group, "entries": group_audit_entries(group)},
     )
 
@@ -253,7 +302,8 @@ def profile(request: HttpRequest) -> HttpResponse:
 def account_export(request: HttpRequest) -> HttpResponse:
     data = services.account_export(user=request.user)
     response = HttpResponse(
-        json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json; charset=utf-8"
+        json.dumps(data, indent=2, ensure_ascii=False),
+        content_type="application/json; charset=utf-8",
     )
     response["Content-Disposition"] = 'attachment; filename="my-commonground-data.json"'
     return response
@@ -268,7 +318,11 @@ def account_delete(request: HttpRequest) -> HttpResponse:
             user = request.user
             logout(request)
             services.account_delete(user=user)
-            messages.success(request, "Your account is deleted and your details are removed.")
+            messages.success(
+                request, "Your account is deleted and your details are removed."
+            )
             return redirect("core:home")
-        return render(request, "members/account_delete.html", {"form": form}, status=400)
+        return render(
+            request, "members/account_delete.html", {"form": form}, status=400
+        )
     return render(request, "members/account_delete.html", {"form": form})

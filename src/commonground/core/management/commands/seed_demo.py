@@ -33,6 +33,6 @@ class Command(BaseCommand):
             module.seed(context)
         state = "already loaded" if context.get("skipped") else "loaded"
         self.stdout.write(self.style.SUCCESS(f"Demo movement {state}."))
-        self.stdout.write("Demo logins (password for all: %s):" % DEMO_PASSWORD)
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for local, _, description in LOGINS:
             self.stdout.write(f"  {email_for(local):42} {description}")
