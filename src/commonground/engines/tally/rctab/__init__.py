@@ -14,6 +14,7 @@ from ._records import (
     read_ess_xlsx_records,
     read_generic_csv_records,
 )
+from ._standalone import read_cdf_json, read_ess_xlsx
 from ._tabulate import tabulate_rctab
 
 __all__ = [
@@ -21,6 +22,8 @@ __all__ = [
     "RawRecord",
     "RctabConfig",
     "load_config",
+    "read_cdf_json",
+    "read_ess_xlsx",
     "read_cdf_json_records",
     "read_ess_xlsx_records",
     "read_generic_csv_records",

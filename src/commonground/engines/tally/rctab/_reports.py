@@ -199,14 +199,14 @@ def detailed_csv(
         row = [label]
         for record in rounds:
             names = getattr(record, attribute)
-            shown = []
+            labels = []
             for name in names:
                 if name in record.tie_broken:
                     tie_used = True
-                    shown.append(name + "*")
+                    labels.append(name + "*")
                 else:
-                    shown.append(name)
-            row += ["; ".join(shown), "", ""]
+                    labels.append(name)
+            row += ["; ".join(labels), "", ""]
         lines.append(row)
 
     first_active = rounds[0].active
@@ -259,15 +259,20 @@ def detailed_csv(
     if config.surplus_mode and result.number_of_winners > 1:
         row = ["Final Round Surplus"]
         for record in rounds:
-            value = record.final_round_surplus
+            surplus = record.final_round_surplus
             shown = ""
-            if value is not None and (value != 0 or value.as_tuple().exponent < 0):
-                shown = str(value)
+            if surplus is not None and (surplus != 0 or _has_places(surplus)):
+                shown = str(surplus)
             row += [shown, "", ""]
         lines.append(row)
     if tie_used:
         lines += [[], [TIE_NOTE]]
     return "".join(csv_line(fields) + "\n" for fields in lines)
+
+
+def _has_places(value: Decimal) -> bool:
+    exponent = value.as_tuple().exponent
+    return isinstance(exponent, int) and exponent < 0
 
 
 def _flat(groups: list[list[str]]) -> list[str]:

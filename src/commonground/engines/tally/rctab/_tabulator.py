@@ -283,9 +283,8 @@ class Tabulation:
                 return False
             return bool(continuing) or not self.winners
         if len(self.winners) >= self.seats:
-            if self.surplus_mode and last.final_round_surplus is None:
-                return True
-            return False
+            # Surplus modes count one more round: the last winners' surplus.
+            return self.surplus_mode and last.final_round_surplus is None
         return bool([n for n in continuing if n not in self.winners])
 
     def run(self) -> PassResult:
