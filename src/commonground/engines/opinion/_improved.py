@@ -307,8 +307,9 @@ def fit_improved(
             warm = np.where(carried >= 0, old[0][carried] + 0.5 * old[1][carried], 0.0)
     pca = _pca(z, seed, warm)
     comps = pca.components
-    if not pca.usable:
-        warnings.append("rank_one" if n_p and n_active else "no_variance")
+    if not pca.usable and len(final.vote):
+        rank_one = min(n_p, n_active) < 2
+        warnings.append("rank_one" if rank_one else "no_variance")
 
     # Per-participant counts over active columns: agree, disagree, pass.
     cells = np.bincount(

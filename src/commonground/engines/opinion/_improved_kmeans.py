@@ -99,35 +99,129 @@ def _centres_of(
     return np.column_stack([sums_x / safe, sums_y / safe]), counts
 
 
+def _assign(
+    x: NDArray[np.float64], y: NDArray[np.float64], cx: Points, cy: Points
+) -> tuple[Labels, NDArray[np.float64], NDArray[np.float64]]:
+    """Nearest centre (ties: lower index), squared distance to it and to the next."""
+    n = len(x)
+    best = x - cx[0]
+    best *= best
+    dy = y - cy[0]
+    dy *= dy
+    best += dy
+    second = np.full(n, np.inf)
+    labels = np.zeros(n, dtype=np.intp)
+    for cluster in range(1, len(cx)):
+        d = x - cx[cluster]
+        d *= d
+        np.subtract(y, cy[cluster], out=dy)
+        dy *= dy
+        d += dy
+        closer = d < best
+        np.minimum(second, d, out=second)
+        np.copyto(second, best, where=closer)
+        np.copyto(best, d, where=closer)
+        np.copyto(labels, cluster, where=closer)
+    return labels, best, second
+
+
 def lloyd(points: Points, centres: Points, max_iter: int = 300) -> Clustering:
     """Lloyd iterations from ``centres`` until assignments repeat.
 
     Assignment ties go to the lower cluster index.  A cluster left empty is
     re-seeded with the point farthest from its own centre (ties: first
     point), which then joins it.
+
+    Exact acceleration: after a full assignment, each point's margin (distance
+    to its second-nearest centre minus distance to its own) can shrink by at
+    most twice the largest centre move per iteration, so until those moves add
+    up to a threshold only the points with a margin below it are reassigned
+    (with a safety factor far above rounding error).  The assignments are
+    those of plain Lloyd; centre sums are updated from the changed points and
+    recomputed exactly at the end.
     """
     k = len(centres)
-    centres = np.array(centres, dtype=np.float64, copy=True)
-    previous: Labels | None = None
-    labels: Labels = np.zeros(len(points), dtype=np.intp)
-    distances = np.zeros((len(points), k))
-    for _ in range(max_iter):
-        distances = _squared_distances(points, centres)
-        labels = np.argmin(distances, axis=1)
-        centres, counts = _centres_of(points, labels, k)
+    n = len(points)
+    x = np.ascontiguousarray(points[:, 0])
+    y = np.ascontiguousarray(points[:, 1])
+    cx = np.array(centres[:, 0], dtype=np.float64)
+    cy = np.array(centres[:, 1], dtype=np.float64)
+    labels = np.zeros(n, dtype=np.intp)
+    previous = labels
+    counts = np.zeros(k, dtype=np.int64)
+    sum_x = np.zeros(k)
+    sum_y = np.zeros(k)
+    refresh = True
+    budget = threshold = 0.0
+    candidates = np.zeros(0, dtype=np.intp)
+    cand_x = cand_y = np.zeros(0)
+    margin = 1e-9
+    quantile = max(n // 10, 1) - 1
+    for iteration in range(max_iter):
+        if refresh:
+            labels, best, second = _assign(x, y, cx, cy)
+            slack = np.sqrt(second) - np.sqrt(best)
+            del best, second
+            threshold = float(np.partition(slack, quantile)[quantile]) if n else 0.0
+            candidates = np.flatnonzero(slack <= threshold)
+            cand_x, cand_y = x[candidates], y[candidates]
+            budget = 0.0
+            refresh = False
+            if iteration == 0:
+                changed = np.arange(n)
+                counts = np.bincount(labels, minlength=k)
+                sum_x = np.bincount(labels, weights=x, minlength=k)
+                sum_y = np.bincount(labels, weights=y, minlength=k)
+                previous = labels.copy()
+                changed = np.zeros(0, dtype=np.intp)
+                done = False
+            else:
+                changed = np.flatnonzero(labels != previous)
+                done = len(changed) == 0
+        else:
+            got, _, _ = _assign(cand_x, cand_y, cx, cy)
+            moved_here = got != previous[candidates]
+            changed = candidates[moved_here]
+            labels = previous.copy() if len(changed) else previous
+            labels[changed] = got[moved_here]
+            done = len(changed) == 0
+        if iteration and len(changed):
+            old = previous[changed]
+            new = labels[changed]
+            counts += np.bincount(new, minlength=k) - np.bincount(old, minlength=k)
+            sum_x += np.bincount(new, weights=x[changed], minlength=k)
+            sum_x -= np.bincount(old, weights=x[changed], minlength=k)
+            sum_y += np.bincount(new, weights=y[changed], minlength=k)
+            sum_y -= np.bincount(old, weights=y[changed], minlength=k)
         if (counts == 0).any():
-            own = distances[np.arange(len(points)), labels]
+            own_squared = (x - cx[labels]) ** 2 + (y - cy[labels]) ** 2
+            labels = labels.copy()
             for cluster in np.flatnonzero(counts == 0).tolist():
-                farthest = int(np.argmax(own))
+                farthest = int(np.argmax(own_squared))
                 labels[farthest] = cluster
-                own[farthest] = -1.0
-            centres, counts = _centres_of(points, labels, k)
-        if previous is not None and np.array_equal(previous, labels):
-            break
+                own_squared[farthest] = -1.0
+                counts = np.bincount(labels, minlength=k)
+            sum_x = np.bincount(labels, weights=x, minlength=k)
+            sum_y = np.bincount(labels, weights=y, minlength=k)
+            done = done and np.array_equal(labels, previous)
+            refresh = True
         previous = labels
-    final = _squared_distances(points, centres)
-    inertia = float(final[np.arange(len(points)), labels].sum())
-    return Clustering(labels=labels, centres=centres, inertia=inertia)
+        new_cx = sum_x / counts
+        new_cy = sum_y / counts
+        moved = np.sqrt((new_cx - cx) ** 2 + (new_cy - cy) ** 2)
+        cx, cy = new_cx, new_cy
+        if done:
+            break
+        budget += 2.0 * float(moved.max()) * (1 + margin)
+        if budget >= threshold * (1 - margin) - 1e-300:
+            refresh = True
+    counts = np.bincount(labels, minlength=k)
+    cx = np.bincount(labels, weights=x, minlength=k) / counts
+    cy = np.bincount(labels, weights=y, minlength=k) / counts
+    final = (x - cx[labels]) ** 2 + (y - cy[labels]) ** 2
+    return Clustering(
+        labels=labels, centres=np.column_stack([cx, cy]), inertia=float(final.sum())
+    )
 
 
 def kmeans(
