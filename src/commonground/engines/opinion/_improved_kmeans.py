@@ -99,6 +99,13 @@ def _centres_of(
     return np.column_stack([sums_x / safe, sums_y / safe]), counts
 
 
+def _sums(labels: Labels, weights: NDArray[np.float64], k: int) -> NDArray[np.float64]:
+    """Per-cluster sums of ``weights``."""
+    return np.bincount(labels, weights=weights, minlength=k).astype(
+        np.float64, copy=False
+    )
+
+
 def _assign(
     x: NDArray[np.float64], y: NDArray[np.float64], cx: Points, cy: Points
 ) -> tuple[Labels, NDArray[np.float64], NDArray[np.float64]]:
@@ -170,8 +177,8 @@ def lloyd(points: Points, centres: Points, max_iter: int = 300) -> Clustering:
             if iteration == 0:
                 changed = np.arange(n)
                 counts = np.bincount(labels, minlength=k)
-                sum_x = np.bincount(labels, weights=x, minlength=k)
-                sum_y = np.bincount(labels, weights=y, minlength=k)
+                sum_x = _sums(labels, x, k)
+                sum_y = _sums(labels, y, k)
                 previous = labels.copy()
                 changed = np.zeros(0, dtype=np.intp)
                 done = False
@@ -189,10 +196,10 @@ def lloyd(points: Points, centres: Points, max_iter: int = 300) -> Clustering:
             old = previous[changed]
             new = labels[changed]
             counts += np.bincount(new, minlength=k) - np.bincount(old, minlength=k)
-            sum_x += np.bincount(new, weights=x[changed], minlength=k)
-            sum_x -= np.bincount(old, weights=x[changed], minlength=k)
-            sum_y += np.bincount(new, weights=y[changed], minlength=k)
-            sum_y -= np.bincount(old, weights=y[changed], minlength=k)
+            sum_x += _sums(new, x[changed], k)
+            sum_x -= _sums(old, x[changed], k)
+            sum_y += _sums(new, y[changed], k)
+            sum_y -= _sums(old, y[changed], k)
         if (counts == 0).any():
             own_squared = (x - cx[labels]) ** 2 + (y - cy[labels]) ** 2
             labels = labels.copy()
@@ -201,8 +208,8 @@ def lloyd(points: Points, centres: Points, max_iter: int = 300) -> Clustering:
                 labels[farthest] = cluster
                 own_squared[farthest] = -1.0
                 counts = np.bincount(labels, minlength=k)
-            sum_x = np.bincount(labels, weights=x, minlength=k)
-            sum_y = np.bincount(labels, weights=y, minlength=k)
+            sum_x = _sums(labels, x, k)
+            sum_y = _sums(labels, y, k)
             done = done and np.array_equal(labels, previous)
             refresh = True
         previous = labels
@@ -216,8 +223,8 @@ def lloyd(points: Points, centres: Points, max_iter: int = 300) -> Clustering:
         if budget >= threshold * (1 - margin) - 1e-300:
             refresh = True
     counts = np.bincount(labels, minlength=k)
-    cx = np.bincount(labels, weights=x, minlength=k) / counts
-    cy = np.bincount(labels, weights=y, minlength=k) / counts
+    cx = _sums(labels, x, k) / counts
+    cy = _sums(labels, y, k) / counts
     final = (x - cx[labels]) ** 2 + (y - cy[labels]) ** 2
     return Clustering(
         labels=labels, centres=np.column_stack([cx, cy]), inertia=float(final.sum())
