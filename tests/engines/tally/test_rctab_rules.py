@@ -395,3 +395,44 @@ def test_percentages_and_csv_quoting_follow_rctab() -> None:
     assert csv_field("#1", False) == '"#1"'
     assert csv_field("trailing ", False) == '"trailing "'
     assert csv_field('say "hi"', False) == '"say ""hi"""'
+
+
+def test_slice_report_and_export_flags_are_accepted_with_a_warning(
+    tmp_path: Path,
+) -> None:
+    config = write_contest(
+        tmp_path / "c", ["A", "B"], [["1", "2"], ["2", "1"]] + [["1", ""]]
+    )
+    data = json.loads(config.read_text("utf-8"))
+    data["outputSettings"].update(
+        {"tabulateByPrecinct": True, "generateCdfJson": "true"}
+    )
+    config.write_text(json.dumps(data), encoding="utf-8")
+    notes: list[str] = []
+    written = tabulate_rctab(config, tmp_path / "out", on_warning=notes.append)
+    assert len(notes) == 2
+    assert "tabulateByPrecinct" in notes[0]
+    assert "generateCdfJson" in notes[1]
+    assert sorted(p.name for p in written) == [
+        "contest_detailed_report.csv",
+        "contest_detailed_report.json",
+        "contest_summary.csv",
+        "contest_summary.json",
+        "contest_summary_report.csv",
+    ]
+    # Only the reports are left in the folder: the staging folder is gone.
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
+        p.name for p in written
+    )
+
+
+def test_everyone_excluded_ends_without_a_winner(tmp_path: Path) -> None:
+    config = write_contest(tmp_path / "c", ["A", "B"], [["1", "2"]])
+    data = json.loads(config.read_text("utf-8"))
+    for candidate in data["candidates"]:
+        candidate["excluded"] = True
+    config.write_text(json.dumps(data), encoding="utf-8")
+    report = run(config, tmp_path / "out")
+    assert len(report["results"]) == 1
+    assert report["results"][0]["tally"] == {}
+    assert report["results"][0]["inactiveBallots"]["exhaustedChoices"] == "1"

@@ -99,6 +99,7 @@ class RctabConfig:
     stop_after_round: int | None
     exhaust_on_duplicate: bool
     cutoff_elimination: bool
+    warnings: tuple[str, ...] = ()
 
     @property
     def has_undeclared_write_ins(self) -> bool:
@@ -515,6 +516,14 @@ def _validate(path: Path, data: dict[str, Any]) -> RctabConfig:  # noqa: C901, P
             raise TallyConfigurationError(path, "config", "validation", message)
         raise TallyInputError(path, "cvrFileSources", "filePath", message)
 
+    notes = []
+    for key, what in (
+        ("tabulateByPrecinct", "precinct slice reports"),
+        ("tabulateByBatch", "batch slice reports"),
+        ("generateCdfJson", "the CDF JSON export of the cast-vote records"),
+    ):
+        if _boolean(output, key, "outputSettings", errors):
+            notes.append(f"outputSettings.{key} is set: {what} are not produced")
     resolved_max = max_rankings if max_rankings is not None else len(candidates)
     return RctabConfig(
         path=path,
@@ -542,4 +551,5 @@ def _validate(path: Path, data: dict[str, Any]) -> RctabConfig:  # noqa: C901, P
         stop_after_round=stop_after,
         exhaust_on_duplicate=booleans["exhaustOnDuplicateCandidate"],
         cutoff_elimination=booleans["cutoffElimination"],
+        warnings=tuple(notes),
     )

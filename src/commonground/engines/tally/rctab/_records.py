@@ -61,13 +61,26 @@ def _load_json(path: Path) -> Any:
 
 
 def _field(path: Path, obj: Any, pointer: str, key: str, kind: type) -> Any:
-    if not isinstance(obj, dict) or key not in obj:
+    if not isinstance(obj, dict):
+        raise TallyInputError(path, pointer or "/", key, "expected a JSON object here")
+    if key not in obj:
         raise TallyInputError(path, pointer or "/", key, "missing")
     value = obj[key]
     if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
         raise TallyInputError(
             path, f"{pointer}/{key}", key, f"expected a JSON {kind.__name__}"
         )
+    return value
+
+
+def _optional_list(path: Path, obj: Any, pointer: str, key: str) -> list[Any]:
+    if not isinstance(obj, dict):
+        raise TallyInputError(path, pointer or "/", key, "expected a JSON object here")
+    value = obj.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise TallyInputError(path, f"{pointer}/{key}", key, "expected a JSON list")
     return value
 
 
@@ -87,12 +100,16 @@ def _cdf_contests(
     elections = _field(path, data, "", "Election", list)
     for e_number, election in enumerate(elections):
         pointer = f"/Election/{e_number}"
-        for c_number, candidate in enumerate(election.get("Candidate", []) or []):
+        for c_number, candidate in enumerate(
+            _optional_list(path, election, pointer, "Candidate")
+        ):
             c_pointer = f"{pointer}/Candidate/{c_number}"
             names[_text_field(path, candidate, c_pointer, "@id")] = _text_field(
                 path, candidate, c_pointer, "Name"
             )
-        for k_number, contest in enumerate(election.get("Contest", []) or []):
+        for k_number, contest in enumerate(
+            _optional_list(path, election, pointer, "Contest")
+        ):
             contests.append((f"{pointer}/Contest/{k_number}", contest))
     return names, contests
 
@@ -179,11 +196,15 @@ def _cdf_record(
         n_pointer = f"{pointer}/CVRSnapshot/{n_number}"
         if _text_field(path, snapshot, n_pointer, "@id") != current:
             continue
-        for k_number, cvr_contest in enumerate(snapshot.get("CVRContest", []) or []):
+        for k_number, cvr_contest in enumerate(
+            _optional_list(path, snapshot, n_pointer, "CVRContest")
+        ):
             k_pointer = f"{n_pointer}/CVRContest/{k_number}"
             if _text_field(path, cvr_contest, k_pointer, "ContestId") != contest_id:
                 continue
-            selections = cvr_contest.get("CVRContestSelection", []) or []
+            selections = _optional_list(
+                path, cvr_contest, k_pointer, "CVRContestSelection"
+            )
             for s_number, selection in enumerate(selections):
                 s_pointer = f"{k_pointer}/CVRContestSelection/{s_number}"
                 _cdf_selection(
@@ -279,8 +300,6 @@ def iter_sheet_rows(path: Path) -> Iterator[tuple[str, int, dict[int, str]]]:
     Rows absent from the XML are not invented (the sheet dimension may claim a
     million rows); rows present but empty are returned empty.
     """
-    import zipfile
-
     from openpyxl import load_workbook
     from openpyxl.worksheet._reader import WorkSheetParser
 
@@ -290,7 +309,7 @@ def iter_sheet_rows(path: Path) -> Iterator[tuple[str, int, dict[int, str]]]:
             # not model ("Unknown extension is not supported"); cell data is intact.
             warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
             workbook = load_workbook(path, read_only=True, data_only=True)
-    except (OSError, zipfile.BadZipFile, KeyError, ValueError) as error:
+    except Exception as error:  # noqa: BLE001 - any failure of the xlsx parser
         raise TallyInputError(
             path, "file", "xlsx", f"cannot read workbook: {error}"
         ) from None
@@ -308,11 +327,16 @@ def iter_sheet_rows(path: Path) -> Iterator[tuple[str, int, dict[int, str]]]:
                 date_formats=workbook._date_formats,  # noqa: SLF001
                 timedelta_formats=workbook._timedelta_formats,  # noqa: SLF001
             )
-            with warnings.catch_warnings():
-                warnings.filterwarnings(
-                    "ignore", category=UserWarning, module="openpyxl"
-                )
-                parsed = list(parser.parse())
+            try:
+                with warnings.catch_warnings():
+                    warnings.filterwarnings(
+                        "ignore", category=UserWarning, module="openpyxl"
+                    )
+                    parsed = list(parser.parse())
+            except Exception as error:  # noqa: BLE001 - malformed sheet XML
+                raise TallyInputError(
+                    path, f"sheet {title}", "xlsx", f"cannot read the sheet: {error}"
+                ) from None
         for row_number, cells in parsed:
             yield (
                 title,
@@ -406,7 +430,10 @@ def read_generic_csv_records(
         raise TallyInputError(
             path, f"byte {error.start}", "encoding", "not valid UTF-8"
         ) from None
-    rows = list(csv.reader(text.splitlines()))
+    try:
+        rows = list(csv.reader(text.splitlines()))
+    except csv.Error as error:
+        raise TallyInputError(path, "file", "CSV", str(error)) from None
     if not rows:
         raise TallyInputError(path, "line 1", "header", "missing")
     header = rows[0]

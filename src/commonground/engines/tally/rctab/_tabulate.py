@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 from .._errors import TallyInputError
@@ -20,6 +22,8 @@ from ._records import (
 )
 from ._reports import detailed_csv, detailed_json
 from ._tabulator import Group, PassResult, Tabulation
+
+logger = logging.getLogger(__name__)
 
 ResolvedRanks = tuple[tuple[int, tuple[str, ...], tuple[str, ...]], ...]
 
@@ -143,16 +147,28 @@ def report_prefix(config_path: Path) -> str:
     return name
 
 
-def tabulate_rctab(config_path: str | Path, output_dir: str | Path) -> list[Path]:
+def tabulate_rctab(
+    config_path: str | Path,
+    output_dir: str | Path,
+    *,
+    on_warning: Callable[[str], None] | None = None,
+) -> list[Path]:
     """Count an RCTab contest and write RCTab's reports into ``output_dir``.
 
     Returns the written paths: ``<prefix>[_<pass>]_detailed_report.json``,
     ``..._detailed_report.csv``, ``..._summary_report.csv`` and the short-name
     copies ``..._summary.json`` / ``..._summary.csv``.  Nothing is written when
-    the configuration, the cast-vote records or the count fail.
+    the configuration, the cast-vote records or the count fail.  Options that
+    are accepted but not acted on (slice reports, CDF export) are reported to
+    ``on_warning`` (default: the ``logging`` module).
     """
     path = Path(config_path)
     config = load_config(path)
+    for note in config.warnings:
+        if on_warning is None:
+            logger.warning("%s: %s", path, note)
+        else:
+            on_warning(f"{path}: {note}")
     results = run_tabulation(config)
     prefix = report_prefix(path)
     documents: dict[str, str] = {}

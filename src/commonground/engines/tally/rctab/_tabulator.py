@@ -281,7 +281,7 @@ class Tabulation:
                 last.eliminated
             ):
                 return False
-            return bool(continuing) or not self.winners
+            return bool(continuing)
         if len(self.winners) >= self.seats:
             # Surplus modes count one more round: the last winners' surplus.
             return self.surplus_mode and last.final_round_surplus is None
