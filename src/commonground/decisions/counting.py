@@ -1,0 +1,305 @@
+"""From stored ballots to the tally engine and back: definitions, counts, outcomes, reports.
+
+Everything the engine needs is stored with the result (``TallyResult.engine_input`` and
+``ballots_text``), so ``commonground tally`` on the published files gives the same
+``result_json`` (tests/decisions/test_decisions_results.py proves it).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from commonground.engines.tally import Election as TallyElection
+from commonground.engines.tally import count
+
+from .models import Election, Method
+from .secrecy import sha256_text
+
+METHOD_VERSION = "commonground-tally/1"
+
+ENGINE_METHODS = {
+    Method.YES_NO: "plurality",
+    Method.APPROVAL: "approval",
+    Method.SCORE: "score",
+    Method.STAR: "star",
+    Method.IRV: "irv",
+    Method.STV: "stv",
+    Method.SCHULZE: "schulze",
+}
+
+
+def definition_document(
+    election: Election, member_ids: Sequence[int]
+) -> dict[str, Any]:
+    """The frozen definition whose SHA-256 is published when voting opens."""
+    roll_text = "\n".join(str(member_id) for member_id in sorted(member_ids))
+    options = list(election.options.order_by("position").values("position", "label"))
+    return {
+        "format": "commonground-election/1",
+        "election": election.pk,
+        "group": election.group_id,
+        "title": election.title,
+        "kind": election.kind,
+        "method": election.method,
+        "seats": election.seats,
+        "rules": election.rules if election.method == Method.STV else None,
+        "max_score": election.max_score,
+        "quorum_percent": election.quorum_percent,
+        "majority_percent": election.majority_percent,
+        "allow_revote": election.allow_revote,
+        "opens_at": election.opens_at.isoformat() if election.opens_at else None,
+        "closes_at": election.closes_at.isoformat() if election.closes_at else None,
+        "seed": election.seed,
+        "options": options,
+        "roll_size": len(member_ids),
+        "roll_sha256": sha256_text(roll_text),
+    }
+
+
+def engine_arguments(election: Election) -> dict[str, Any]:
+    arguments: dict[str, Any] = {
+        "method": ENGINE_METHODS[Method(election.method)],
+        "seats": election.seats,
+        "seed": election.seed,
+    }
+    if election.method == Method.STV:
+        arguments["rules"] = election.rules
+    if election.method in (Method.SCORE, Method.STAR):
+        arguments["max_score"] = election.max_score
+    return arguments
+
+
+def tally_election(
+    candidates: Sequence[str],
+    papers: Sequence[Mapping[str, Any]],
+    *,
+    title: str,
+    seats: int,
+) -> TallyElection:
+    if papers and "grid" in papers[0]:
+        return TallyElection.from_grid(
+            candidates, [paper["grid"] for paper in papers], title=title
+        )
+    if not papers:
+        return TallyElection.from_rankings(candidates, [], title=title, seats=seats)
+    rankings = [[list(group) for group in paper["ranking"]] for paper in papers]
+    return TallyElection.from_rankings(candidates, rankings, title=title, seats=seats)
+
+
+@dataclass(frozen=True)
+class Counted:
+    engine_input: dict[str, Any]
+    ballots_text: str
+    ballots_sha256: str
+    result_json: str
+    result: dict[str, Any]
+
+
+def count_ballots(
+    election: Election, candidates: Sequence[str], payloads: Sequence[str]
+) -> Counted:
+    """Run the engine on the sorted canonical payloads; pure apart from reading ``election``."""
+    ordered = sorted(payloads)
+    ballots_text = "".join(payload + "\n" for payload in ordered)
+    papers = [json.loads(payload) for payload in ordered]
+    arguments = engine_arguments(election)
+    engine = tally_election(
+        candidates, papers, title=election.title, seats=election.seats
+    )
+    if not papers and election.method in (
+        Method.YES_NO,
+        Method.APPROVAL,
+        Method.SCORE,
+        Method.STAR,
+    ):
+        engine = TallyElection.from_grid(candidates, [], title=election.title)
+    result = count(engine, **arguments).to_dict()
+    return Counted(
+        engine_input={
+            "candidates": list(candidates),
+            "title": election.title,
+            **arguments,
+        },
+        ballots_text=ballots_text,
+        ballots_sha256=sha256_text(ballots_text),
+        result_json=json.dumps(result, ensure_ascii=False, separators=(",", ":")),
+        result=result,
+    )
+
+
+def election_outcome(
+    election: Election, result: Mapping[str, Any], *, roll_size: int
+) -> dict[str, Any]:
+    """What members need to know: who won, or whether the motion passed (and why)."""
+    ballots = int(result["input"]["ballots"])
+    quorum_met = ballots * 100 >= election.quorum_percent * roll_size
+    outcome: dict[str, Any] = {
+        "winners": list(result["winners"]),
+        "ballots": ballots,
+        "roll_size": roll_size,
+        "quorum_met": quorum_met,
+    }
+    if election.method == Method.YES_NO:
+        tallies = result["rounds"][0]["tallies"] if result["rounds"] else {}
+        yes, no, abstain = (
+            int(Decimal(tallies.get(label, "0"))) for label in ("Yes", "No", "Abstain")
+        )
+        majority_met = yes * 100 > election.majority_percent * (yes + no)
+        passed = quorum_met and majority_met
+        outcome.update(
+            {
+                "yes": yes,
+                "no": no,
+                "abstain": abstain,
+                "passed": passed,
+                "majority_met": majority_met,
+            }
+        )
+        reason = "" if quorum_met else " (the quorum was not reached)"
+        outcome["summary"] = (
+            f"{'Passed' if passed else 'Not passed'}{reason}: {yes} yes, {no} no, "
+            f"{abstain} abstain; {ballots} of {roll_size} eligible members voted."
+        )
+    else:
+        names = ", ".join(result["winners"]) or "nobody"
+        passed = quorum_met
+        outcome["passed"] = passed
+        outcome["summary"] = (
+            f"Elected: {names}. {ballots} of {roll_size} eligible members voted."
+            if quorum_met
+            else f"The quorum was not reached ({ballots} of {roll_size} voted); nobody is elected."
+        )
+        if not quorum_met:
+            outcome["winners"] = []
+    return outcome
+
+
+def round_sentence(round_data: Mapping[str, Any], quota: str | None) -> str:
+    """A plain-English account of one round of the engine's trace."""
+    action = round_data.get("action", "")
+    subject = ", ".join(round_data.get("subject", []))
+    elected = ", ".join(round_data.get("elected", []))
+    excluded = ", ".join(round_data.get("excluded", []))
+    parts: list[str] = []
+    if action in ("first_count", "count", "scoring"):
+        parts.append(
+            "Every ballot counts for its first choice."
+            if action == "first_count"
+            else "The votes are totalled."
+        )
+        if quota:
+            parts.append(f"The quota to be elected is {quota}.")
+    elif action == "surplus":
+        parts.append(
+            f"{subject} had more votes than the quota; the surplus of {round_data.get('amount')} moves to the next preferences."
+        )
+    elif action in ("exclusion", "elimination"):
+        parts.append(
+            f"{subject} had the fewest votes and is excluded; their ballots move to their next preferences."
+        )
+    elif action == "elect_remaining":
+        parts.append(
+            "As many candidates remain as seats are left, so they are all elected."
+        )
+    elif action == "runoff":
+        parts.append(
+            "The two highest-scoring finalists go to an automatic runoff: each ballot counts for the finalist it scores higher."
+        )
+    elif action == "pairwise":
+        parts.append(
+            "Every pair of candidates is compared head to head across all ballots."
+        )
+    if round_data.get("threshold"):
+        parts.append(
+            f"A candidate needs more than {round_data['threshold']} votes to win."
+        )
+    if elected:
+        parts.append(f"Elected: {elected}.")
+    if excluded and action not in ("exclusion", "elimination"):
+        parts.append(f"Excluded next: {excluded}.")
+    exhausted = round_data.get("exhausted")
+    if exhausted and Decimal(exhausted) > 0:
+        parts.append(f"Ballots with no further choice so far: {exhausted}.")
+    return " ".join(parts)
+
+
+def rctab_summary(
+    result: Mapping[str, Any], *, contest: str, date: str, jurisdiction: str
+) -> dict[str, Any]:
+    """The summary in RCTab's JSON layout (read by rcvis.com), from a round-by-round result."""
+    rounds = result.get("rounds", [])
+    results: list[dict[str, Any]] = []
+    previously_out: set[str] = set()
+    for index, round_data in enumerate(rounds):
+        tally = {
+            name: _plain(value)
+            for name, value in round_data.get("tallies", {}).items()
+            if name not in previously_out
+        }
+        following = rounds[index + 1] if index + 1 < len(rounds) else None
+        tally_results = []
+        leaving = [("elected", n) for n in sorted(round_data.get("elected", []))] + [
+            ("eliminated", n) for n in sorted(round_data.get("excluded", []))
+        ]
+        for key, name in leaving:
+            transfers: dict[str, str] = {}
+            if following is not None and name in following.get("subject", []):
+                for receiver, amount in following.get("transfers", {}).items():
+                    if receiver != name and Decimal(amount) > 0:
+                        transfers[receiver] = _plain(amount)
+                exhausted_before = Decimal(round_data.get("exhausted", "0"))
+                exhausted_after = Decimal(following.get("exhausted", "0"))
+                if exhausted_after > exhausted_before:
+                    transfers["exhausted"] = _plain(
+                        str(exhausted_after - exhausted_before)
+                    )
+            tally_results.append({key: name, "transfers": transfers})
+        for name in round_data.get("excluded", []):
+            previously_out.add(name)
+        results.append(
+            {
+                "round": round_data.get("round", index + 1),
+                "tally": tally,
+                "tallyResults": tally_results,
+                "threshold": _plain(
+                    round_data.get("threshold") or result.get("quota") or "0"
+                ),
+                "inactiveBallots": {
+                    "exhaustedChoices": _plain(round_data.get("exhausted", "0")),
+                    "overvotes": "0",
+                    "repeatedRankings": "0",
+                    "skippedRankings": "0",
+                },
+            }
+        )
+    last = results[-1]["threshold"] if results else "0"
+    return {
+        "config": {
+            "contest": contest,
+            "date": date,
+            "generatedBy": "Common Ground (commonground-tally/1)",
+            "jurisdiction": jurisdiction,
+            "office": "",
+        },
+        "jsonFormatVersion": "1",
+        "results": results,
+        "summary": {
+            "finalThreshold": last,
+            "numCandidates": len(result["input"]["candidates"]),
+            "numWinners": int(result.get("seats") or 1),
+            "totalNumBallots": _plain(result["input"]["ballots"]),
+            "undervotes": int(Decimal(result["input"]["invalid"]["count"])),
+        },
+    }
+
+
+def _plain(value: str) -> str:
+    """Drop trailing zero decimals, as RCTab prints whole numbers ("12", not "12.00000")."""
+    number = Decimal(value)
+    if number == number.to_integral_value():
+        return str(int(number))
+    return format(number.normalize(), "f")

@@ -1,0 +1,153 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from commonground.members.models import User
+
+from .models import Election, Method, StvRules
+
+
+class MemberChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.public_name)
+
+
+class ProposalForm(forms.Form):
+    title = forms.CharField(label="Title", max_length=200)
+    text = forms.CharField(
+        label="Proposal",
+        max_length=50_000,
+        widget=forms.Textarea(attrs={"rows": 12}),
+        help_text="Markdown: **bold**, *italic*, lists, links and headings.",
+    )
+    coauthors = MemberChoiceField(
+        label="Co-authors",
+        queryset=User.objects.none(),
+        required=False,
+        help_text="Fellow members who wrote it with you.",
+    )
+    support_share_percent = forms.IntegerField(
+        label="Share of members whose support sends it to a ballot (%)",
+        min_value=1,
+        max_value=100,
+        initial=10,
+    )
+    support_period_days = forms.IntegerField(
+        label="Days to gather support", min_value=1, max_value=365, initial=30
+    )
+    voting_days = forms.IntegerField(
+        label="Days of voting", min_value=1, max_value=60, initial=7
+    )
+
+    def __init__(self, *args: Any, members: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if members is not None:
+            self.fields["coauthors"].queryset = members
+
+
+class AmendmentForm(forms.Form):
+    title = forms.CharField(label="Amendment title", max_length=200)
+    text = forms.CharField(
+        label="What to change",
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="Markdown. Say what to add, remove or replace.",
+    )
+
+
+class NominationForm(forms.Form):
+    statement = forms.CharField(
+        label="Your statement",
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="Why members should choose you (Markdown).",
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label="Reason", max_length=2000)
+
+
+def _default_close() -> Any:
+    return (timezone.now() + timedelta(days=7)).replace(second=0, microsecond=0)
+
+
+class ElectionForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="What kind of vote",
+        choices=[
+            (Election.Kind.QUESTION, "A question with options"),
+            (Election.Kind.ELECTION, "An election with nominations (open selection)"),
+        ],
+    )
+    title = forms.CharField(label="Title", max_length=200)
+    description = forms.CharField(
+        label="Description",
+        required=False,
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    method = forms.ChoiceField(label="Counting method", choices=Method.choices)
+    options = forms.CharField(
+        label="Options (one per line)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="For a question. Candidates of an election come from nominations.",
+    )
+    seats = forms.IntegerField(
+        label="Seats to fill", min_value=1, max_value=50, initial=1
+    )
+    rules = forms.ChoiceField(label="STV rule set", choices=StvRules.choices)
+    quorum_percent = forms.IntegerField(
+        label="Quorum (% of eligible members who must vote)",
+        min_value=0,
+        max_value=100,
+        initial=0,
+    )
+    majority_percent = forms.IntegerField(
+        label="Yes must exceed this % of yes and no votes",
+        min_value=0,
+        max_value=99,
+        initial=50,
+    )
+    allow_revote = forms.BooleanField(
+        label="Members may change their vote until close (the last one counts)",
+        required=False,
+        initial=True,
+    )
+    nominations_open_at = forms.DateTimeField(
+        label="Nominations open (UTC)",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    nominations_close_at = forms.DateTimeField(
+        label="Nominations close (UTC)",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    required_seconds = forms.IntegerField(
+        label="Seconds each nomination needs", min_value=0, max_value=20, initial=1
+    )
+    opens_at = forms.DateTimeField(
+        label="Voting opens (UTC)",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text="Leave empty to open it later by hand.",
+    )
+    closes_at = forms.DateTimeField(
+        label="Voting closes (UTC)",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+
+
+class OpenForm(forms.Form):
+    closes_at = forms.DateTimeField(
+        label="Voting closes (UTC)",
+        initial=_default_close,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )

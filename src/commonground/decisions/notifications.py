@@ -1,0 +1,80 @@
+"""Emails about decisions. Sent after the transaction commits; never any ballot content."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail, send_mass_mail
+from django.urls import reverse
+
+from commonground.members.models import User
+
+SUBJECT_PREFIX = "[Common Ground] "
+
+
+def _site_url(path: str) -> str:
+    base = getattr(settings, "SITE_URL", "").rstrip("/")
+    return f"{base}{path}"
+
+
+def _send_each(users: Iterable[User], subject: str, body: str) -> int:
+    """One message per member, so no one sees who else received it."""
+    messages = [
+        (SUBJECT_PREFIX + subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+        for user in users
+        if user.deleted_at is None and user.email
+    ]
+    if not messages:
+        return 0
+    return send_mass_mail(messages, fail_silently=False)
+
+
+def election_opened(election: Any, users: Iterable[User]) -> int:
+    url = _site_url(reverse("decisions:election_detail", args=[election.pk]))
+    body = (
+        f"Voting is open in {election.group.name}: {election.title}.\n\n"
+        f"It closes at {election.closes_at:%Y-%m-%d %H:%M %Z}. Your vote is secret.\n\n"
+        f"Vote here: {url}\n"
+    )
+    return _send_each(users, f"Voting is open: {election.title}", body)
+
+
+def election_closing_soon(election: Any, users: Iterable[User]) -> int:
+    url = _site_url(reverse("decisions:election_detail", args=[election.pk]))
+    body = (
+        f"You have not voted yet in {election.group.name}: {election.title}.\n\n"
+        f"Voting closes at {election.closes_at:%Y-%m-%d %H:%M %Z}.\n\nVote here: {url}\n"
+    )
+    return _send_each(users, f"24 hours left to vote: {election.title}", body)
+
+
+def election_results(election: Any, users: Iterable[User], summary: str) -> int:
+    url = _site_url(reverse("decisions:election_results", args=[election.pk]))
+    body = (
+        f"The results of {election.title} ({election.group.name}) are published.\n\n"
+        f"{summary}\n\nFull results, the round-by-round count and every anonymised "
+        f"ballot: {url}\nCheck that your ballot was counted with your tracker code.\n"
+    )
+    return _send_each(users, f"Results: {election.title}", body)
+
+
+def cast_receipt(election: Any, user: User, tracker: str) -> int:
+    """The tracker code by email: proof the ballot was received, never what it says."""
+    if user.deleted_at is not None or not user.email:
+        return 0
+    url = _site_url(reverse("decisions:election_results", args=[election.pk]))
+    body = (
+        f"Your ballot in {election.title} was received.\n\n"
+        f"Tracker code: {tracker}\n\n"
+        "After voting closes, the tracker codes of all counted ballots are published; "
+        f"find yours there to check your ballot was counted: {url}\n"
+        "The tracker does not reveal how you voted, to anyone.\n"
+    )
+    return send_mail(
+        SUBJECT_PREFIX + f"Ballot received: {election.title}",
+        body,
+        settings.DEFAULT_FROM_EMAIL,
+        [user.email],
+    )

@@ -1,0 +1,369 @@
+"""Reads about decisions that depend on the viewer; each runs a fixed number of queries.
+
+Nothing here returns a result before its election has closed and been counted.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from commonground.members.models import Group, Membership
+from commonground.members.selectors import Viewer, viewer_for
+
+from . import rules
+from .counting import round_sentence
+from .models import (
+    Ballot,
+    Election,
+    ElectionSeal,
+    EligibleVoter,
+    Nomination,
+    Option,
+    Participation,
+    Proposal,
+    TallyResult,
+)
+from .secrecy import tracker_code
+
+
+def visible_group(user: Any, group: Group) -> Viewer | None:
+    """The viewer if they may see the group's decisions, else None (views answer 404)."""
+    viewer = viewer_for(user, group)
+    if not group.is_public and not (
+        viewer.is_member or viewer.can_manage or rules.can_run_elections(viewer)
+    ):
+        return None
+    return viewer
+
+
+def election_for_viewer(user: Any, election_id: int) -> tuple[Election, Viewer] | None:
+    election = (
+        Election.objects.select_related("group", "proposal", "amendment")
+        .filter(pk=election_id)
+        .first()
+    )
+    if election is None:
+        return None
+    viewer = visible_group(user, election.group)
+    if viewer is None:
+        return None
+    return election, viewer
+
+
+def proposal_for_viewer(user: Any, proposal_id: int) -> tuple[Proposal, Viewer] | None:
+    proposal = (
+        Proposal.objects.select_related("group", "author")
+        .prefetch_related("coauthors")
+        .filter(pk=proposal_id)
+        .first()
+    )
+    if proposal is None:
+        return None
+    viewer = visible_group(user, proposal.group)
+    if viewer is None:
+        return None
+    if proposal.status == Proposal.Status.DRAFT and not (
+        user.is_authenticated
+        and (
+            user.pk == proposal.author_id
+            or any(c.pk == user.pk for c in proposal.coauthors.all())
+        )
+    ):
+        return None
+    return proposal, viewer
+
+
+@dataclass
+class GroupDecisions:
+    open_elections: list[Election]
+    upcoming_elections: list[Election]
+    closed_elections: list[Election]
+    proposals: list[Proposal]
+
+
+def group_decisions(
+    group: Group, user: Any, now: datetime | None = None
+) -> GroupDecisions:
+    """Elections and proposals of one group: two queries."""
+    now = now or timezone.now()
+    elections = list(
+        Election.objects.filter(group=group).order_by("-closes_at", "-id")[:100]
+    )
+    grouped: dict[str, list[Election]] = {"open": [], "upcoming": [], "closed": []}
+    for election in elections:
+        phase = election.phase_at(now)
+        key = phase if phase in ("open", "closed") else "upcoming"
+        grouped[key].append(election)
+    proposals = list(
+        Proposal.objects.filter(group=group)
+        .filter(
+            ~Q(status=Proposal.Status.DRAFT) | Q(author_id=getattr(user, "pk", None))
+        )
+        .annotate(supporter_count=Count("supports"))
+        .order_by("-created_at", "-id")[:100]
+    )
+    return GroupDecisions(
+        grouped["open"], grouped["upcoming"], grouped["closed"], proposals
+    )
+
+
+@dataclass
+class ElectionPage:
+    election: Election
+    phase: str
+    options: list[Option]
+    nominations: list[Nomination] = field(default_factory=list)
+    seal: ElectionSeal | None = None
+    turnout: int = 0
+    roll_size: int = 0
+    on_roll: bool = False
+    has_voted: bool = False
+    my_nomination: Nomination | None = None
+    seconded_ids: set[int] = field(default_factory=set)
+    result: TallyResult | None = None
+
+
+def election_page(
+    election: Election, user: Any, now: datetime | None = None
+) -> ElectionPage:
+    now = now or timezone.now()
+    phase = election.phase_at(now)
+    page = ElectionPage(
+        election=election,
+        phase=phase,
+        options=list(election.options.order_by("position")),
+    )
+    if election.kind == Election.Kind.ELECTION:
+        page.nominations = list(
+            election.nominations.exclude(status=Nomination.Status.WITHDRAWN)
+            .select_related("member")
+            .annotate(second_count=Count("seconds"))
+            .order_by("created_at", "id")
+        )
+        if user.is_authenticated:
+            page.my_nomination = next(
+                (n for n in page.nominations if n.member_id == user.pk), None
+            )
+            page.seconded_ids = set(
+                election.nominations.filter(seconds__member=user).values_list(
+                    "pk", flat=True
+                )
+            )
+    page.seal = ElectionSeal.objects.filter(election=election).first()
+    if page.seal is not None:
+        page.roll_size = page.seal.roll_size
+        page.turnout = Participation.objects.filter(election=election).count()
+        if user.is_authenticated:
+            page.on_roll = EligibleVoter.objects.filter(
+                election=election, member=user
+            ).exists()
+            page.has_voted = Participation.objects.filter(
+                election=election, member=user
+            ).exists()
+    elif phase == "open" and user.is_authenticated:
+        # Sealed on the first cast; until then the roll is "members at opening".
+        page.on_roll = Membership.objects.filter(
+            user=user,
+            group__path__startswith=election.group.path,
+            status=Membership.Status.ACTIVE,
+            since__lte=election.opens_at,
+        ).exists()
+    if phase == "closed":
+        page.result = published_result(election, now)
+    return page
+
+
+def published_result(
+    election: Election, now: datetime | None = None
+) -> TallyResult | None:
+    """The stored count, and only once voting has closed: the embargo lives here."""
+    now = now or timezone.now()
+    if election.phase_at(now) != "closed":
+        return None
+    return election.results.order_by("-counted_at").first()
+
+
+@dataclass
+class ResultsView:
+    result: TallyResult
+    data: dict[str, Any]
+    rounds: list[dict[str, Any]]
+    candidates: list[str]
+    chart: dict[str, Any]
+    outcome: dict[str, Any]
+
+
+def results_view(result: TallyResult) -> ResultsView:
+    data = json.loads(result.result_json)
+    candidates = list(data["input"]["candidates"])
+    rounds = []
+    for round_data in data["rounds"]:
+        rounds.append(
+            {
+                "number": round_data["round"],
+                "action": round_data["action"],
+                "sentence": round_sentence(round_data, data.get("quota")),
+                "cells": [round_data["tallies"].get(name, "") for name in candidates],
+                "transfers": [
+                    round_data.get("transfers", {}).get(name, "") for name in candidates
+                ],
+                "exhausted": round_data.get("exhausted", ""),
+            }
+        )
+    return ResultsView(
+        result=result,
+        data=data,
+        rounds=rounds,
+        candidates=candidates,
+        chart=chart_data(data),
+        outcome=result.outcome,
+    )
+
+
+def chart_data(data: dict[str, Any]) -> dict[str, Any]:
+    """Bars per round and a Sankey of transfers, for static/js/decisions.js."""
+    candidates = list(data["input"]["candidates"])
+    bars = [
+        {
+            "round": r["round"],
+            "values": [float(r["tallies"].get(name, "0")) for name in candidates],
+        }
+        for r in data["rounds"]
+        if "tallies" in r
+    ]
+    nodes: list[dict[str, str]] = []
+    links: list[dict[str, Any]] = []
+    rounds = [r for r in data["rounds"] if "tallies" in r]
+    for index, r in enumerate(rounds):
+        for name in candidates:
+            if float(r["tallies"].get(name, "0")) > 0 or index == 0:
+                nodes.append({"name": f"{name} · round {r['round']}"})
+        if index == 0:
+            continue
+        previous = rounds[index - 1]
+        moved = set(r.get("subject", []))
+        for name in candidates:
+            before = float(previous["tallies"].get(name, "0"))
+            if before <= 0:
+                continue
+            kept = before if name not in moved else 0.0
+            if kept > 0:
+                links.append(
+                    {
+                        "source": f"{name} · round {previous['round']}",
+                        "target": f"{name} · round {r['round']}",
+                        "value": kept,
+                    }
+                )
+        for giver in moved:
+            for receiver, amount in r.get("transfers", {}).items():
+                value = float(amount)
+                if receiver != giver and value > 0:
+                    links.append(
+                        {
+                            "source": f"{giver} · round {previous['round']}",
+                            "target": f"{receiver} · round {r['round']}",
+                            "value": value,
+                        }
+                    )
+    names = {node["name"] for node in nodes}
+    links = [
+        link for link in links if link["source"] in names and link["target"] in names
+    ]
+    return {
+        "candidates": candidates,
+        "bars": bars,
+        "sankey": {"nodes": nodes, "links": links},
+    }
+
+
+def published_trackers(election: Election) -> list[str]:
+    """Tracker codes of every counted ballot, sorted: no order, no link to contents."""
+    return sorted(
+        tracker_code(ballot_id)
+        for ballot_id in Ballot.objects.filter(election=election).values_list(
+            "id", flat=True
+        )
+    )
+
+
+def published_ballots(result: TallyResult) -> list[dict[str, Any]]:
+    """The anonymised ballots as counted (sorted by content), from the stored count."""
+    return [json.loads(line) for line in result.ballots_text.splitlines() if line]
+
+
+def readable_ballots(result: TallyResult) -> list[str]:
+    candidates = result.engine_input["candidates"]
+    lines = []
+    for paper in published_ballots(result):
+        if "ranking" in paper:
+            lines.append(
+                " > ".join(
+                    " = ".join(candidates[p] for p in group)
+                    for group in paper["ranking"]
+                )
+            )
+        else:
+            lines.append(
+                ", ".join(
+                    f"{candidates[i]}: {v}" for i, v in enumerate(paper["grid"]) if v
+                )
+            )
+    return lines
+
+
+# Dashboard ----------------------------------------------------------------------------
+
+
+def dashboard_decisions(request: Any) -> dict[str, Any]:
+    """Ballots open to me that I have not voted in, and proposals gathering support: 3 queries."""
+    user = request.user
+    now = timezone.now()
+    member_groups = Membership.objects.filter(
+        user=user, status=Membership.Status.ACTIVE
+    )
+    paths = list(member_groups.values_list("group__path", flat=True))
+    ancestor_ids: set[int] = set()
+    for path in paths:
+        ancestor_ids.update(int(part) for part in path.strip("/").split("/") if part)
+    open_elections = list(
+        Election.objects.filter(
+            group_id__in=ancestor_ids, opens_at__lte=now, closes_at__gt=now
+        )
+        .exclude(participations__member=user)
+        .select_related("group")
+        .order_by("closes_at")[:20]
+    )
+    proposals = list(
+        Proposal.objects.filter(
+            group_id__in=ancestor_ids, status=Proposal.Status.DISCUSSION
+        )
+        .select_related("group")
+        .annotate(supporter_count=Count("supports"))
+        .order_by("support_closes_at")[:20]
+    )
+    return {"open_elections": open_elections, "proposals": proposals}
+
+
+__all__ = [
+    "ElectionPage",
+    "GroupDecisions",
+    "ResultsView",
+    "dashboard_decisions",
+    "election_for_viewer",
+    "election_page",
+    "group_decisions",
+    "proposal_for_viewer",
+    "published_ballots",
+    "published_result",
+    "published_trackers",
+    "readable_ballots",
+    "results_view",
+    "visible_group",
+]
