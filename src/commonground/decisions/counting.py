@@ -81,9 +81,9 @@ def tally_election(
     seats: int,
 ) -> TallyElection:
     if papers and "grid" in papers[0]:
-        return TallyElection.from_grid(
-            candidates, [paper["grid"] for paper in papers], title=title
-        )
+        # Grid ballots are published as CSV, which has no title: count without one so
+        # that ``commonground tally`` on the CSV reproduces the result byte for byte.
+        return TallyElection.from_grid(candidates, [paper["grid"] for paper in papers])
     if not papers:
         return TallyElection.from_rankings(candidates, [], title=title, seats=seats)
     rankings = [[list(group) for group in paper["ranking"]] for paper in papers]
@@ -116,7 +116,7 @@ def count_ballots(
         Method.SCORE,
         Method.STAR,
     ):
-        engine = TallyElection.from_grid(candidates, [], title=election.title)
+        engine = TallyElection.from_grid(candidates, [])
     result = count(engine, **arguments).to_dict()
     return Counted(
         engine_input={

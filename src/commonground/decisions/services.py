@@ -541,6 +541,7 @@ def election_create(
     now = _now()
     if election.opens_at is not None and election.opens_at <= now:
         _seal(election, now)
+        election.refresh_from_db()
     return election
 
 
@@ -617,6 +618,7 @@ def election_open_now(
         actor=actor, action="election.scheduled", target=election, group=election.group
     )
     _seal(election, now)
+    election.refresh_from_db()
     return election
 
 
