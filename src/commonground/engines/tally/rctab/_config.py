@@ -523,7 +523,7 @@ def _validate(path: Path, data: dict[str, Any]) -> RctabConfig:  # noqa: C901, P
         ("generateCdfJson", "the CDF JSON export of the cast-vote records"),
     ):
         if _boolean(output, key, "outputSettings", errors):
-            notes.append(f"outputSettings.{key} is set: {what} are not produced")
+            notes.append(f"outputSettings.{key} is set but ignored: no {what}")
     resolved_max = max_rankings if max_rankings is not None else len(candidates)
     return RctabConfig(
         path=path,

@@ -294,14 +294,57 @@ def _general_text(value: Any) -> str:
     return str(value)
 
 
+SHEET_NAMESPACE = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_ROW_TAG = SHEET_NAMESPACE + "row"
+_CELL_TAG = SHEET_NAMESPACE + "c"
+_VALUE_TAG = SHEET_NAMESPACE + "v"
+_TEXT_TAG = SHEET_NAMESPACE + "t"
+_INLINE_TAG = SHEET_NAMESPACE + "is"
+
+
+def _column_number(reference: str) -> int:
+    number = 0
+    for character in reference:
+        if "A" <= character <= "Z":
+            number = number * 26 + ord(character) - 64
+        else:
+            break
+    return number
+
+
+def _cell_text(cell: Any, shared_strings: list[str]) -> str:
+    kind = cell.get("t", "n")
+    if kind == "inlineStr":
+        inline = cell.find(_INLINE_TAG)
+        if inline is None:
+            return ""
+        return "".join(t.text or "" for t in inline.iter(_TEXT_TAG))
+    value = cell.findtext(_VALUE_TAG)
+    if value is None or value == "":
+        return ""
+    if kind == "s":
+        return shared_strings[int(value)]
+    if kind == "b":
+        return "TRUE" if value.strip() == "1" else "FALSE"
+    if kind == "n":
+        try:
+            return str(int(value))
+        except ValueError:
+            return _general_text(float(value))
+    return value  # "str" (formula result), "e" (error), "d" (ISO date)
+
+
 def iter_sheet_rows(path: Path) -> Iterator[tuple[str, int, dict[int, str]]]:
     """(sheet title, row number, {column: text}) for every ``<row>`` of sheet 1.
 
-    Rows absent from the XML are not invented (the sheet dimension may claim a
-    million rows); rows present but empty are returned empty.
+    openpyxl locates the first worksheet and its shared strings; the sheet XML
+    is then streamed row by row.  Rows absent from the XML are not invented
+    (the sheet dimension may claim a million rows); rows present but empty are
+    returned empty.
     """
+    from xml.etree.ElementTree import iterparse
+
     from openpyxl import load_workbook
-    from openpyxl.worksheet._reader import WorkSheetParser
 
     try:
         with warnings.catch_warnings():
@@ -318,31 +361,32 @@ def iter_sheet_rows(path: Path) -> Iterator[tuple[str, int, dict[int, str]]]:
             raise TallyInputError(path, "file", "xlsx", "the workbook has no sheet")
         sheet = workbook.worksheets[0]
         title = sheet.title
-        with sheet._get_source() as source:  # noqa: SLF001 - row-exact reading
-            parser = WorkSheetParser(
-                source,
-                sheet._shared_strings,  # noqa: SLF001
-                data_only=True,
-                epoch=workbook.epoch,
-                date_formats=workbook._date_formats,  # noqa: SLF001
-                timedelta_formats=workbook._timedelta_formats,  # noqa: SLF001
-            )
-            try:
-                with warnings.catch_warnings():
-                    warnings.filterwarnings(
-                        "ignore", category=UserWarning, module="openpyxl"
-                    )
-                    parsed = list(parser.parse())
-            except Exception as error:  # noqa: BLE001 - malformed sheet XML
-                raise TallyInputError(
-                    path, f"sheet {title}", "xlsx", f"cannot read the sheet: {error}"
-                ) from None
-        for row_number, cells in parsed:
-            yield (
-                title,
-                row_number,
-                {cell["column"]: _general_text(cell["value"]) for cell in cells},
-            )
+        shared_strings = list(sheet._shared_strings)  # noqa: SLF001
+        row_number = 0
+        try:
+            with sheet._get_source() as source:  # noqa: SLF001 - row-exact reading
+                for _, element in iterparse(source):
+                    if element.tag != _ROW_TAG:
+                        continue
+                    reference = element.get("r")
+                    row_number = int(reference) if reference else row_number + 1
+                    cells: dict[int, str] = {}
+                    column = 0
+                    for cell in element.iter(_CELL_TAG):
+                        where = cell.get("r")
+                        column = _column_number(where) if where else column + 1
+                        cells[column] = _cell_text(cell, shared_strings)
+                    element.clear()
+                    yield title, row_number, cells
+        except TallyInputError:
+            raise
+        except Exception as error:  # noqa: BLE001 - malformed sheet XML
+            raise TallyInputError(
+                path,
+                f"sheet {title}, row {row_number + 1}",
+                "xlsx",
+                f"cannot read the sheet: {error}",
+            ) from None
     finally:
         workbook.close()
 
