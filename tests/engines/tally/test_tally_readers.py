@@ -184,3 +184,17 @@ def test_auto_detects_blt_by_content_and_rejects_unknown_files(tmp_path):
 
 def test_read_blt_accepts_bytes_directly():
     assert read_blt(BASIC.encode()).candidates == ("Ann", "Bo", "Cy")
+
+
+def test_quoted_csv_cells_keep_commas_and_quotes(tmp_path):
+    text = 'Rank 1,Rank 2\r\n"Ann, Jr","Bo ""B"""\r\nBo "B",\r\n'
+    election = load_ballots(write(tmp_path, "q.csv", text))
+    assert election.candidates == ("Ann, Jr", 'Bo "B"')
+    assert dict(election.ballots) == {((0,), (1,)): 1, ((1,),): 1}
+
+
+def test_an_error_in_a_repeated_row_names_its_first_line(tmp_path):
+    text = "Ann,Bo\n1,2\n1,x\n1,2\n1,x\n"
+    with pytest.raises(TallyInputError) as caught:
+        load_ballots(write(tmp_path, "rep.csv", text))
+    assert caught.value.location == "row 3, column 2"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -363,21 +364,66 @@ def _strip_comma(line: str) -> str:
 # Simple CSV
 
 
-def read_csv(data: bytes, path: str | Path = "<csv>") -> Election:
-    """Read a simple CSV: ranked (``rank N`` columns) or a grid of integers."""
-    text = _decode(data)
+class _Rows:
+    """Distinct data rows of a CSV file with their multiplicity.
+
+    Identical lines are counted before they are parsed, so a million-line file
+    with a few thousand distinct ballots parses only those few thousand.
+    """
+
+    def __init__(
+        self,
+        header: list[str],
+        counted: dict[tuple[str, ...], int],
+        locate: Callable[[tuple[str, ...]], int],
+    ) -> None:
+        self.header = header
+        self.counted = counted
+        self._locate = locate
+
+    def line_of(self, key: tuple[str, ...]) -> int:
+        """1-based row number where ``key`` first appears (only on errors)."""
+        return self._locate(key)
+
+
+def _csv_rows(data: bytes, path: str | Path) -> _Rows:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if b'"' not in data:
+        # No quoting anywhere: a line is a record and commas separate cells.
+        lines = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+        header_line = lines[0].decode("utf-8", "surrogateescape") if lines else ""
+        body = lines[1:]
+        counted: dict[bytes, int] = Counter(body)
+        parsed: dict[tuple[str, ...], int] = {}
+        raw_of: dict[tuple[str, ...], bytes] = {}
+        for raw, times in counted.items():
+            cells = tuple(raw.decode("utf-8", "surrogateescape").split(","))
+            parsed[cells] = parsed.get(cells, 0) + times
+            raw_of.setdefault(cells, raw)
+        header = header_line.split(",") if header_line else []
+        return _Rows(header, parsed, lambda key: body.index(raw_of[key]) + 2)
+    text = data.decode("utf-8", "surrogateescape")
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
-        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-        rows = list(reader)
+        all_rows = [tuple(row) for row in reader]
     except csv.Error as error:
         raise TallyInputError(
             path, f"line {reader.line_num}", "csv", str(error)
         ) from None
-    if not rows or not any(cell.strip() for cell in rows[0]):
+    header = list(all_rows[0]) if all_rows else []
+    body_rows = all_rows[1:]
+    return _Rows(header, Counter(body_rows), lambda key: body_rows.index(key) + 2)
+
+
+def read_csv(data: bytes, path: str | Path = "<csv>") -> Election:
+    """Read a simple CSV: ranked (``rank N`` columns) or a grid of integers."""
+    rows = _csv_rows(data, path)
+    if not rows.header or not any(cell.strip() for cell in rows.header):
         raise TallyInputError(path, "line 1", "header", "a header row is required")
-    header = [cell.strip() for cell in rows[0]]
+    header = [cell.strip() for cell in rows.header]
     rank_columns: list[tuple[int, int]] = []
-    weight_column = id_column = -1
+    weight_column = -1
     others: list[int] = []
     for column, title in enumerate(header):
         match = _RANK_HEADER.match(title)
@@ -386,11 +432,8 @@ def read_csv(data: bytes, path: str | Path = "<csv>") -> Election:
             rank_columns.append((int(match.group(1)), column))
         elif lowered == "weight":
             weight_column = column
-        elif lowered == "id":
-            id_column = column
-        else:
+        elif lowered != "id":
             others.append(column)
-    del id_column
     if rank_columns and others:
         title = header[others[0]]
         raise TallyInputError(
@@ -406,22 +449,39 @@ def read_csv(data: bytes, path: str | Path = "<csv>") -> Election:
     return _read_grid_rows(rows, path, header, others, weight_column)
 
 
-def _weight_of(row: list[str], column: int, line: int, path: str | Path) -> int:
-    if column < 0:
-        return 1
-    text = row[column].strip() if column < len(row) else ""
-    if not text.isdigit() or int(text) <= 0:
-        raise TallyInputError(
-            path,
-            f"row {line}, column {column + 1}",
-            "weight",
-            f"{text!r} is not a positive integer",
-        )
-    return int(text)
+def _checked_rows(
+    rows: _Rows, path: str | Path, weight_column: int
+) -> list[tuple[tuple[str, ...], int, int]]:
+    """(cells, total weight, multiplicity) per distinct row; blank rows dropped."""
+    width = len(rows.header)
+    checked = []
+    for cells, times in rows.counted.items():
+        if len(cells) != width:
+            if not any(cell.strip() for cell in cells):
+                continue
+            raise TallyInputError(
+                path,
+                f"row {rows.line_of(cells)}",
+                "columns",
+                f"{len(cells)} cells where the header has {width}",
+            )
+        weight = 1
+        if weight_column >= 0:
+            text = cells[weight_column].strip()
+            if not text.isdigit() or int(text) <= 0:
+                raise TallyInputError(
+                    path,
+                    f"row {rows.line_of(cells)}, column {weight_column + 1}",
+                    "weight",
+                    f"{text!r} is not a positive integer",
+                )
+            weight = int(text)
+        checked.append((cells, weight * times, times))
+    return checked
 
 
 def _read_ranked_rows(
-    rows: list[list[str]],
+    rows: _Rows,
     path: str | Path,
     rank_columns: list[tuple[int, int]],
     weight_column: int,
@@ -431,28 +491,14 @@ def _read_ranked_rows(
     if len(set(numbers)) != len(numbers):
         raise TallyInputError(path, "row 1", "header", "a rank number appears twice")
     columns = [c for _, c in rank_columns]
-    width = len(rows[0])
-    # Aggregate identical rows before looking names up.
-    counted: dict[tuple[str, ...], int] = {}
-    for line, row in enumerate(rows[1:], start=2):
-        if len(row) != width:
-            if not any(cell.strip() for cell in row):
-                continue
-            raise TallyInputError(
-                path,
-                f"row {line}",
-                "columns",
-                f"{len(row)} cells where the header has {width}",
-            )
-        weight = _weight_of(row, weight_column, line, path)
-        key = tuple(row[c] for c in columns)
-        counted[key] = counted.get(key, 0) + weight
     names: dict[str, int] = {}
     ballots: dict[Ranking, int] = {}
-    for key, weight in counted.items():
+    # Candidates are numbered in order of first appearance in the file: the
+    # distinct rows keep the order in which they first appear.
+    for cells, weight, _ in _checked_rows(rows, path, weight_column):
         groups: list[tuple[int, ...]] = []
-        for cell in key:
-            name = cell.strip()
+        for column in columns:
+            name = cells[column].strip()
             if not name:
                 groups.append(())
                 continue
@@ -474,7 +520,7 @@ def _read_ranked_rows(
 
 
 def _read_grid_rows(
-    rows: list[list[str]],
+    rows: _Rows,
     path: str | Path,
     header: list[str],
     columns: list[int],
@@ -491,22 +537,11 @@ def _read_grid_rows(
             )
     if len(set(names)) != len(names):
         raise TallyInputError(path, "row 1", "header", "a candidate appears twice")
-    width = len(rows[0])
     ballots: dict[tuple[int, ...], int] = {}
-    for line, row in enumerate(rows[1:], start=2):
-        if len(row) != width:
-            if not any(cell.strip() for cell in row):
-                continue
-            raise TallyInputError(
-                path,
-                f"row {line}",
-                "columns",
-                f"{len(row)} cells where the header has {width}",
-            )
-        weight = _weight_of(row, weight_column, line, path)
+    for cells, weight, _ in _checked_rows(rows, path, weight_column):
         values: list[int] = []
         for column in columns:
-            cell = row[column].strip()
+            cell = cells[column].strip()
             if not cell:
                 values.append(0)
                 continue
@@ -515,7 +550,7 @@ def _read_grid_rows(
             except ValueError:
                 raise TallyInputError(
                     path,
-                    f"row {line}, column {column + 1}",
+                    f"row {rows.line_of(cells)}, column {column + 1}",
                     header[column],
                     f"{cell!r} is not an integer",
                 ) from None
