@@ -88,11 +88,14 @@ def test_members_nominate_themselves_and_others_second_them(
 
 
 def test_no_nominations_after_they_close(election, members):
-    with time_machine.travel(election.nominations_close_at + timedelta(seconds=1)):
-        with pytest.raises(services.DecisionRefused, match="not open"):
-            services.nomination_submit(
-                member=members[0], election=election, statement="Late"
-            )
+    late = election.nominations_close_at + timedelta(seconds=1)
+    with (
+        time_machine.travel(late),
+        pytest.raises(services.DecisionRefused, match="not open"),
+    ):
+        services.nomination_submit(
+            member=members[0], election=election, statement="Late"
+        )
 
 
 def test_opening_makes_candidates_of_seconded_standing_nominations_only(

@@ -1,0 +1,395 @@
+"""Integration tests through HTTP: pages, casting, refusals, embargo and downloads."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from commonground.decisions import services
+from commonground.decisions.models import Ballot, Election, Participation, Proposal
+from commonground.members.models import Role
+
+pytestmark = pytest.mark.django_db
+
+
+def ranks(*positions: int) -> dict[str, str]:
+    return {
+        f"rank_{position}": str(rank)
+        for rank, position in enumerate(positions, start=1)
+    }
+
+
+def logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def private_ballot(open_ballot, group):
+    from commonground.members.models import Group
+
+    Group.objects.filter(pk=group.pk).update(is_public=False)
+    group.is_public = False
+    return open_ballot()
+
+
+def test_a_member_sees_the_ballot_and_casts_with_a_tracker(open_ballot, members):
+    election = open_ballot()
+    client = logged_in(members[0])
+    page = client.get(reverse("decisions:election_detail", args=[election.pk]))
+    assert page.status_code == 200
+    assert 'name="rank_0"' in page.text and "Not ranked" in page.text
+    assert election.seal.definition_sha256 in page.text
+    response = client.post(
+        reverse("decisions:election_vote", args=[election.pk]), ranks(1, 0)
+    )
+    assert response.status_code == 201
+    ballot = Ballot.objects.get(election=election)
+    assert response.context["receipt"].tracker in response.text
+    assert json.loads(ballot.payload) == {"ranking": [[1], [0]]}
+
+
+def test_htmx_cast_returns_the_receipt_fragment(open_ballot, members):
+    election = open_ballot()
+    response = logged_in(members[0]).post(
+        reverse("decisions:election_vote", args=[election.pk]),
+        ranks(0),
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 201
+    assert "<html" not in response.text and 'id="tracker"' in response.text
+
+
+def test_field_errors_show_next_to_each_rank_and_nothing_is_stored(
+    open_ballot, members
+):
+    election = open_ballot()
+    response = logged_in(members[0]).post(
+        reverse("decisions:election_vote", args=[election.pk]),
+        {"rank_0": "1", "rank_2": "1"},
+    )
+    assert response.status_code == 422
+    assert (
+        'id="id_rank_0_error"' in response.text
+        and 'id="id_rank_2_error"' in response.text
+    )
+    assert 'aria-invalid="true"' in response.text
+    assert Ballot.objects.count() == 0 and Participation.objects.count() == 0
+
+
+def test_cast_for_a_missing_option_is_refused(open_ballot, members):
+    election = open_ballot()
+    response = logged_in(members[0]).post(
+        reverse("decisions:election_vote", args=[election.pk]), {"rank_17": "1"}
+    )
+    assert response.status_code == 422
+    assert "not on this ballot" in response.text
+    assert Ballot.objects.count() == 0
+
+
+def test_cast_after_close_is_refused_with_a_clear_message(open_ballot, members):
+    election = open_ballot()
+    with time_machine.travel(election.closes_at + timedelta(seconds=1)):
+        response = logged_in(members[0]).post(
+            reverse("decisions:election_vote", args=[election.pk]), ranks(0)
+        )
+    assert response.status_code == 409
+    assert "Voting closed at" in response.text and "not recorded" in response.text
+    assert Ballot.objects.count() == 0 and Participation.objects.count() == 0
+
+
+def test_csrf_is_enforced_on_casting(open_ballot, members):
+    election = open_ballot()
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(members[0])
+    response = client.post(
+        reverse("decisions:election_vote", args=[election.pk]), ranks(0)
+    )
+    assert response.status_code == 403
+    assert Ballot.objects.count() == 0
+    page = client.get(reverse("decisions:election_detail", args=[election.pk]))
+    token = page.cookies["csrftoken"].value
+    accepted = client.post(
+        reverse("decisions:election_vote", args=[election.pk]),
+        {**ranks(0), "csrfmiddlewaretoken": token},
+    )
+    assert accepted.status_code == 201
+
+
+def test_a_non_member_cannot_see_or_cast_in_a_private_groups_ballot(
+    private_ballot, outsider, group
+):
+    client = logged_in(outsider)
+    election = private_ballot
+    missing = Election.objects.order_by("-pk").first().pk + 100
+    for pk in (election.pk, missing):
+        for name in ("election_detail", "election_results"):
+            assert (
+                client.get(reverse(f"decisions:{name}", args=[pk])).status_code == 404
+            )
+        assert (
+            client.post(
+                reverse("decisions:election_vote", args=[pk]), ranks(0)
+            ).status_code
+            == 404
+        )
+        url = reverse("decisions:election_download", args=[pk, "ballots.blt"])
+        assert client.get(url).status_code == 404
+    assert (
+        client.get(reverse("decisions:group_decisions", args=[group.slug])).status_code
+        == 404
+    )
+    assert Ballot.objects.count() == 0
+
+
+def test_a_non_member_of_a_public_group_sees_but_cannot_cast(open_ballot, outsider):
+    election = open_ballot()
+    client = logged_in(outsider)
+    page = client.get(reverse("decisions:election_detail", args=[election.pk]))
+    assert page.status_code == 200 and "not on the roll" in page.text
+    response = client.post(
+        reverse("decisions:election_vote", args=[election.pk]), ranks(0)
+    )
+    assert response.status_code == 403
+    assert Ballot.objects.count() == 0
+
+
+@pytest.mark.parametrize("who", ["member", "organiser", "admin", "superuser"])
+def test_nobody_sees_results_before_close_but_everyone_after(
+    open_ballot, members, organiser, group, who
+):
+    from factories import UserFactory, make_role
+
+    election = open_ballot()
+    services.ballot_cast(member=members[0], election=election, marks=ranks(0))
+    viewer = {
+        "member": members[1],
+        "organiser": organiser,
+        "admin": make_role(group, Role.ADMIN) if who == "admin" else None,
+        "superuser": UserFactory(is_superuser=True, is_staff=True)
+        if who == "superuser"
+        else None,
+    }[who]
+    if who in ("admin", "superuser"):
+        from allauth.mfa.models import Authenticator
+
+        Authenticator.objects.create(
+            user=viewer,
+            type=Authenticator.Type.TOTP,
+            data={"secret": "JBSWY3DPEHPK3PXP"},
+        )
+    client = logged_in(viewer)
+    urls = [reverse("decisions:election_results", args=[election.pk])] + [
+        reverse("decisions:election_download", args=[election.pk, name])
+        for name in (
+            "ballots.blt",
+            "ballots.csv",
+            "result.json",
+            "trackers.txt",
+            "summary-rctab.json",
+        )
+    ]
+    for url in urls:
+        assert client.get(url).status_code == 404, url
+    assert "Ann" not in client.get(urls[0]).text
+    with time_machine.travel(election.closes_at + timedelta(seconds=1)):
+        for url in urls:
+            assert client.get(url).status_code == 200, url
+
+
+def test_results_page_shows_winners_rounds_trackers_hashes_and_chart_data(
+    open_ballot, members
+):
+    election = open_ballot(options=("Ann", "Bo", "Cy"))
+    receipts = [
+        services.ballot_cast(member=m, election=election, marks=p)
+        for m, p in zip(
+            members,
+            [ranks(0), ranks(0, 1), ranks(1), ranks(1, 0), ranks(2, 1)],
+            strict=False,
+        )
+    ]
+    with time_machine.travel(election.closes_at + timedelta(seconds=1)):
+        response = logged_in(members[0]).get(
+            reverse("decisions:election_results", args=[election.pk])
+        )
+    assert response.status_code == 200
+    text = response.text
+    assert "Elected: <strong>Bo</strong>" in text
+    assert all(receipt.tracker in text for receipt in receipts)
+    assert '<script id="result-chart-data" type="application/json">' in text
+    assert "echarts.min.js" in text and "js/decisions.js" in text
+    assert "<caption>Votes for each candidate after each round</caption>" in text
+    assert "had the fewest votes and is excluded" in text
+    result = response.context["view"].result
+    assert result.ballots_sha256 in text
+    assert "<script>" not in text
+
+
+def test_downloads_are_attachments_and_the_definition_is_published_at_opening(
+    open_ballot, members
+):
+    election = open_ballot()
+    client = logged_in(members[0])
+    definition = client.get(
+        reverse("decisions:election_download", args=[election.pk, "definition.json"])
+    )
+    assert definition.status_code == 200
+    assert "attachment" in definition["Content-Disposition"]
+    assert json.loads(definition.content)["options"][0]["label"] == "Ann"
+    assert (
+        client.get(
+            reverse("decisions:election_download", args=[election.pk, "x.exe"])
+        ).status_code
+        == 404
+    )
+
+
+def test_organiser_creates_a_ballot_through_the_form_and_members_cannot(
+    group, organiser, members
+):
+    url = reverse("decisions:election_new", args=[group.slug])
+    assert logged_in(members[0]).get(url).status_code == 404
+    client = logged_in(organiser)
+    bad = client.post(
+        url,
+        {
+            "kind": "question",
+            "title": "T",
+            "method": "irv",
+            "options": "Only one",
+            "seats": 1,
+            "rules": "scottish",
+            "quorum_percent": 0,
+            "majority_percent": 50,
+            "required_seconds": 1,
+        },
+    )
+    assert bad.status_code == 422 and "at least two options" in bad.text
+    now = timezone.now()
+    response = client.post(
+        url,
+        {
+            "kind": "question",
+            "title": "Which day?",
+            "method": "approval",
+            "options": "Monday\nTuesday",
+            "seats": 1,
+            "rules": "scottish",
+            "quorum_percent": 0,
+            "majority_percent": 50,
+            "required_seconds": 1,
+            "allow_revote": "on",
+            "opens_at": (now - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M"),
+            "closes_at": (now + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+        },
+    )
+    election = Election.objects.get(title="Which day?")
+    assert response.status_code == 302 and response.url == reverse(
+        "decisions:election_detail", args=[election.pk]
+    )
+    assert election.seal is not None
+
+
+def test_proposal_flow_through_the_pages(group, members, organiser):
+    client = logged_in(members[0])
+    response = client.post(
+        reverse("decisions:proposal_new", args=[group.slug]),
+        {
+            "title": "Free bikes",
+            "text": "We should *share* bikes.",
+            "coauthors": [members[1].pk],
+            "support_share_percent": 10,
+            "support_period_days": 30,
+            "voting_days": 7,
+        },
+    )
+    proposal = Proposal.objects.get(title="Free bikes")
+    assert response.status_code == 302
+    assert (
+        logged_in(members[2])
+        .get(reverse("decisions:proposal_detail", args=[proposal.pk]))
+        .status_code
+        == 404
+    )
+    client.post(reverse("decisions:proposal_publish", args=[proposal.pk]))
+    page = logged_in(members[2]).get(
+        reverse("decisions:proposal_detail", args=[proposal.pk])
+    )
+    assert page.status_code == 200 and "Support this proposal" in page.text
+    logged_in(members[2]).post(
+        reverse("decisions:amendment_new", args=[proposal.pk]),
+        {"title": "Helmets", "text": "Add helmets."},
+    )
+    logged_in(members[2]).post(
+        reverse("decisions:proposal_support", args=[proposal.pk])
+    )
+    proposal.refresh_from_db()
+    assert proposal.status == Proposal.Status.BALLOT  # 10% of 7 members = 1 supporter
+    assert Election.objects.filter(proposal=proposal).count() == 2
+
+
+def test_nomination_flow_through_the_pages(group, organiser, members):
+    now = timezone.now()
+    election = services.election_create(
+        actor=organiser,
+        group=group,
+        kind="election",
+        spec=services.ElectionSpec(
+            title="Delegates",
+            method="stv",
+            seats=2,
+            nominations_open_at=now - timedelta(hours=1),
+            nominations_close_at=now + timedelta(days=1),
+            opens_at=now + timedelta(days=2),
+            closes_at=now + timedelta(days=3),
+        ),
+    )
+    logged_in(members[0]).post(
+        reverse("decisions:nomination_new", args=[election.pk]),
+        {"statement": "I **care**."},
+    )
+    nomination = election.nominations.get()
+    logged_in(members[1]).post(
+        reverse("decisions:nomination_second", args=[nomination.pk])
+    )
+    page = logged_in(members[2]).get(
+        reverse("decisions:election_detail", args=[election.pk])
+    )
+    assert "1 second" in page.text and members[0].public_name in page.text
+
+
+def test_group_page_links_to_decisions_and_the_dashboard_lists_open_ballots(
+    open_ballot, members, group
+):
+    election = open_ballot()
+    client = logged_in(members[0])
+    group_page = client.get(reverse("members:group", args=[group.slug]))
+    assert reverse("decisions:group_decisions", args=[group.slug]) in group_page.text
+    dashboard = client.get(reverse("core:dashboard"))
+    assert election.title in dashboard.text
+    services.ballot_cast(member=members[0], election=election, marks=ranks(0))
+    assert election.title not in client.get(reverse("core:dashboard")).text
+
+
+def test_group_decisions_page_runs_a_fixed_number_of_queries(
+    open_ballot, members, group, django_assert_max_num_queries
+):
+    for _ in range(3):
+        open_ballot()
+    client = logged_in(members[0])
+    url = reverse("decisions:group_decisions", args=[group.slug])
+    client.get(url)
+    with django_assert_max_num_queries(12):
+        assert client.get(url).status_code == 200
+    for _ in range(5):
+        open_ballot()
+    with django_assert_max_num_queries(12):
+        assert client.get(url).status_code == 200
