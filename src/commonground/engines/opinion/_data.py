@@ -364,13 +364,15 @@ def _first_appearance(codes: NDArray[np.int32], n_codes: int) -> NDArray[np.intp
 
 
 def final_votes(
-    votes: VoteTable, order: Literal["canonical", "encounter"]
+    votes: VoteTable, order: Literal["canonical", "encounter", "table"]
 ) -> FinalVotes:
     """Apply last-vote-wins and order rows and columns (spec §3).
 
     ``encounter``: participants and statements by first appearance in arrival
     order (``polis`` mode).  ``canonical``: ids sorted numerically when all are
-    decimal, else by code point (``improved`` mode).  Only ids with a vote are
+    decimal, else by code point (``improved`` mode).  ``table``: the order of
+    the table's id tuples (a Pol.is matrix: file rows and columns).  Only ids
+    with a vote are
     kept.  The winner of each (participant, statement) is its last row by
     (timestamp, source position).
     """
@@ -380,13 +382,17 @@ def final_votes(
         arrival = arrival_order(votes)
         p_order = _first_appearance(votes.participant[arrival], n_p)
         s_order = _first_appearance(votes.statement[arrival], n_s)
-    elif order == "canonical":
+    elif order in ("canonical", "table"):
         used_p = np.zeros(n_p, dtype=bool)
         used_p[votes.participant] = True
         used_s = np.zeros(n_s, dtype=bool)
         used_s[votes.statement] = True
-        p_all = canonical_order(votes.participant_ids)
-        s_all = canonical_order(votes.statement_ids)
+        if order == "canonical":
+            p_all = canonical_order(votes.participant_ids)
+            s_all = canonical_order(votes.statement_ids)
+        else:
+            p_all = np.arange(n_p, dtype=np.intp)
+            s_all = np.arange(n_s, dtype=np.intp)
         p_order = p_all[used_p[p_all]]
         s_order = s_all[used_s[s_all]]
     else:
