@@ -206,11 +206,15 @@ def _choose_k(
     sample_index = _smallest_hash(everyone, keys, MAX_SILHOUETTE_POINTS)
     fit_points = points[fit_index]
     sample_in_fit = np.searchsorted(fit_index, sample_index)
-    sample = points[sample_index]
-    dx = sample[:, 0, None] - sample[None, :, 0]
-    dy = sample[:, 1, None] - sample[None, :, 1]
-    distances = np.sqrt(dx * dx + dy * dy)
-    del dx, dy
+    sample_x = np.ascontiguousarray(points[sample_index, 0])
+    sample_y = np.ascontiguousarray(points[sample_index, 1])
+    distances = np.subtract.outer(sample_x, sample_x)
+    distances *= distances
+    dy = np.subtract.outer(sample_y, sample_y)
+    dy *= dy
+    distances += dy
+    del dy
+    np.sqrt(distances, out=distances)
     fits: dict[int, Clustering] = {}
     scores: dict[int, float] = {}
     for k in candidates:
@@ -312,9 +316,7 @@ def fit_improved(
         warnings.append("rank_one" if rank_one else "no_variance")
 
     # Per-participant counts over active columns: agree, disagree, pass.
-    cells = np.bincount(
-        row.astype(np.int64) * 3 + (value.astype(np.int64) + 1), minlength=3 * n_p
-    ).reshape(n_p, 3)
+    cells = _vote_counts(row, value, n_p)
     active_votes = cells.sum(axis=1)
     scale = np.sqrt(n_active / np.maximum(active_votes, 1))
     if pca.usable:
@@ -393,24 +395,21 @@ def fit_improved(
                 choice.evaluated,
             )
 
-    # Group counts (non-uniform members) on active columns.
-    group_of_row = np.where(uniform, -1, labels)
-    if k:
-        g = group_of_row[row]
-        member = g >= 0
-        key = (g[member] * n_active + col[member].astype(np.int64)) * 3 + (
-            value[member].astype(np.int64) + 1
-        )
-        counts = np.bincount(key, minlength=3 * k * n_active).reshape(k, n_active, 3)
-        del g, member, key
-        g_agree = counts[:, :, 2].astype(np.float64)
-        g_disagree = counts[:, :, 0].astype(np.float64)
-        g_seen = counts.sum(axis=2).astype(np.float64)
+    # Vote counts per (bucket, column): buckets 0..k-1 are the groups (members
+    # minus uniform voters), bucket k everyone else; one pass over the votes.
+    bucket_of_row = np.where(uniform | (labels < 0), k, labels).astype(np.int32)
+    bucket = bucket_of_row[row]
+    if (k + 1) * n_active < np.iinfo(np.int32).max // 4:
+        bucket *= n_active
+        bucket += col
     else:
-        g_agree = g_disagree = g_seen = np.zeros((0, n_active))
-    everyone = np.bincount(
-        col.astype(np.int64) * 3 + (value.astype(np.int64) + 1), minlength=3 * n_active
-    ).reshape(n_active, 3)
+        bucket = bucket.astype(np.int64) * n_active + col
+    counts = _vote_counts(bucket, value, (k + 1) * n_active).reshape(k + 1, n_active, 3)
+    del bucket
+    g_agree = counts[:k, :, 2].astype(np.float64)
+    g_disagree = counts[:k, :, 0].astype(np.float64)
+    g_seen = counts[:k].sum(axis=2).astype(np.float64)
+    everyone = counts.sum(axis=0)
     all_agree = everyone[:, 2].astype(np.float64)
     all_disagree = everyone[:, 0].astype(np.float64)
     all_seen = everyone.sum(axis=1).astype(np.float64)
@@ -581,6 +580,18 @@ def fit_improved(
     state.center = mean
     state.components = comps
     return result, state
+
+
+def _vote_counts(
+    index: NDArray[np.int32] | NDArray[np.int64], value: NDArray[np.int8], size: int
+) -> NDArray[np.int64]:
+    """size x 3 counts of (disagree, pass, agree) per index value."""
+    wide = 3 * size + 3 >= np.iinfo(np.int32).max
+    key: NDArray[np.signedinteger[Any]] = index.astype(np.int64 if wide else np.int32)
+    key *= 3
+    key += value
+    key += 1
+    return np.bincount(key, minlength=3 * size).reshape(size, 3)
 
 
 def _canonical_positions(ids: list[str]) -> list[int]:

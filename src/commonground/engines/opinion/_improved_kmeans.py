@@ -132,6 +132,19 @@ def _assign(
     return labels, best, second
 
 
+def _nearest(
+    x: NDArray[np.float64], y: NDArray[np.float64], cx: Points, cy: Points
+) -> Labels:
+    """Nearest centre (ties: lower index); same arithmetic as :func:`_assign`."""
+    dx = x[:, None] - cx[None, :]
+    dx *= dx
+    dy = y[:, None] - cy[None, :]
+    dy *= dy
+    dx += dy
+    nearest: Labels = np.argmin(dx, axis=1)
+    return nearest
+
+
 def lloyd(points: Points, centres: Points, max_iter: int = 300) -> Clustering:
     """Lloyd iterations from ``centres`` until assignments repeat.
 
@@ -139,13 +152,13 @@ def lloyd(points: Points, centres: Points, max_iter: int = 300) -> Clustering:
     re-seeded with the point farthest from its own centre (ties: first
     point), which then joins it.
 
-    Exact acceleration: after a full assignment, each point's margin (distance
-    to its second-nearest centre minus distance to its own) can shrink by at
-    most twice the largest centre move per iteration, so until those moves add
-    up to a threshold only the points with a margin below it are reassigned
-    (with a safety factor far above rounding error).  The assignments are
-    those of plain Lloyd; centre sums are updated from the changed points and
-    recomputed exactly at the end.
+    Exact acceleration: after a full assignment, a point's margin (distance to
+    its second-nearest centre minus distance to its own, cluster a) can only
+    shrink by the drift of centre a plus the largest drift of the others, so
+    only points whose margin is below that are reassigned (with a safety
+    margin far above rounding error).  The assignments are those of plain
+    Lloyd; centre sums are updated from the changed points and recomputed
+    exactly at the end.
     """
     k = len(centres)
     n = len(points)
@@ -158,35 +171,42 @@ def lloyd(points: Points, centres: Points, max_iter: int = 300) -> Clustering:
     counts = np.zeros(k, dtype=np.int64)
     sum_x = np.zeros(k)
     sum_y = np.zeros(k)
+    slack = np.zeros(n)
+    anchor = labels
+    drift = np.zeros(k)
     refresh = True
-    budget = threshold = 0.0
-    candidates = np.zeros(0, dtype=np.intp)
-    cand_x = cand_y = np.zeros(0)
     margin = 1e-9
-    quantile = max(n // 10, 1) - 1
+    floor = 1e-12 * (1.0 + float(np.abs(points).max())) if n else 0.0
+    crowd = max(n // 4, 1)
     for iteration in range(max_iter):
+        candidates = np.zeros(0, dtype=np.intp)
+        if not refresh:
+            if k > 1:
+                top = np.argsort(-drift, kind="stable")
+                others = np.full(k, drift[top[0]])
+                others[top[0]] = drift[top[1]]
+                allowance = (drift + others) * (1 + margin) + floor
+                candidates = np.flatnonzero(slack <= allowance[anchor])
+            refresh = len(candidates) > crowd
         if refresh:
             labels, best, second = _assign(x, y, cx, cy)
             slack = np.sqrt(second) - np.sqrt(best)
             del best, second
-            threshold = float(np.partition(slack, quantile)[quantile]) if n else 0.0
-            candidates = np.flatnonzero(slack <= threshold)
-            cand_x, cand_y = x[candidates], y[candidates]
-            budget = 0.0
+            anchor = labels
+            drift = np.zeros(k)
             refresh = False
             if iteration == 0:
-                changed = np.arange(n)
                 counts = np.bincount(labels, minlength=k)
                 sum_x = _sums(labels, x, k)
                 sum_y = _sums(labels, y, k)
-                previous = labels.copy()
+                previous = labels
                 changed = np.zeros(0, dtype=np.intp)
                 done = False
             else:
                 changed = np.flatnonzero(labels != previous)
                 done = len(changed) == 0
         else:
-            got, _, _ = _assign(cand_x, cand_y, cx, cy)
+            got = _nearest(x[candidates], y[candidates], cx, cy)
             moved_here = got != previous[candidates]
             changed = candidates[moved_here]
             labels = previous.copy() if len(changed) else previous
@@ -219,9 +239,7 @@ def lloyd(points: Points, centres: Points, max_iter: int = 300) -> Clustering:
         cx, cy = new_cx, new_cy
         if done:
             break
-        budget += 2.0 * float(moved.max()) * (1 + margin)
-        if budget >= threshold * (1 - margin) - 1e-300:
-            refresh = True
+        drift += moved
     counts = np.bincount(labels, minlength=k)
     cx = _sums(labels, x, k) / counts
     cy = _sums(labels, y, k) / counts
@@ -259,9 +277,11 @@ def silhouette_score(distances: Points, labels: Labels, k: int) -> float:
     if n < 2 or k < 2:
         return 0.0
     counts = np.bincount(labels, minlength=k)
-    sums = np.empty((n, k))
-    for cluster in range(k):
-        sums[:, cluster] = distances[:, labels == cluster].sum(axis=1)
+    order = np.argsort(labels, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    present = counts > 0
+    sums = np.zeros((n, k))
+    sums[:, present] = np.add.reduceat(distances[:, order], starts[present], axis=1)
     own_count = counts[labels]
     own = sums[np.arange(n), labels]
     a = np.where(own_count > 1, own / np.maximum(own_count - 1, 1), 0.0)
