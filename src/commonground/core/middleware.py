@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -58,7 +59,7 @@ class AdminRequiresMFAMiddleware:
         return self.get_response(request)
 
 
-def _needs_second_factor(user: object) -> bool:
+def _needs_second_factor(user: Any) -> bool:
     from allauth.mfa.models import Authenticator
 
     from commonground.members.models import Role, RoleAssignment

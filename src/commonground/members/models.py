@@ -55,7 +55,7 @@ class User(AbstractUser):
     deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS = []  # noqa: RUF012 - Django reads it as a plain class attribute
     objects = MemberManager()  # type: ignore[misc,assignment]
 
     class Meta:

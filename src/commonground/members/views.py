@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
@@ -15,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from commonground.audit.selectors import group_audit_entries
 from commonground.core.group_links import group_links_for
+from commonground.core.http import MemberRequest
 
 from . import selectors, services
 from .forms import (
@@ -75,7 +78,7 @@ def group_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-def group_members(request: HttpRequest, slug: str) -> HttpResponse:
+def group_members(request: MemberRequest, slug: str) -> HttpResponse:
     group, viewer = _visible_group(request, slug)
     if not (viewer.is_member or viewer.can_manage):
         raise Http404("No such page")
@@ -92,7 +95,7 @@ def group_members(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def group_join(request: HttpRequest, slug: str) -> HttpResponse:
+def group_join(request: MemberRequest, slug: str) -> HttpResponse:
     group, _ = _visible_group(request, slug)
     try:
         membership = services.membership_join(user=request.user, group=group)
@@ -111,7 +114,7 @@ def group_join(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def group_leave(request: HttpRequest, slug: str) -> HttpResponse:
+def group_leave(request: MemberRequest, slug: str) -> HttpResponse:
     group, _ = _visible_group(request, slug)
     try:
         services.membership_leave(user=request.user, group=group)
@@ -124,7 +127,7 @@ def group_leave(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @never_cache
-def group_manage(request: HttpRequest, slug: str) -> HttpResponse:
+def group_manage(request: MemberRequest, slug: str) -> HttpResponse:
     group, viewer = _managed_group(request, slug)
     return render(request, "members/group_manage.html", _manage_context(group, viewer))
 
@@ -159,7 +162,9 @@ def _manage_context(
     }
 
 
-MEMBERSHIP_ACTIONS = {
+MEMBERSHIP_ACTIONS: dict[
+    str, tuple[Callable[..., Membership], type[forms.Form] | None, str]
+] = {
     "approve": (services.membership_approve, None, "Application approved."),
     "decline": (
         services.membership_decline,
@@ -207,7 +212,7 @@ def membership_action(
 
 @login_required
 @require_POST
-def role_assign(request: HttpRequest, slug: str) -> HttpResponse:
+def role_assign(request: MemberRequest, slug: str) -> HttpResponse:
     group, viewer = _managed_group(request, slug)
     members = User.objects.filter(
         memberships__group__path__startswith=group.path,
@@ -240,7 +245,7 @@ def role_assign(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def role_revoke(request: HttpRequest, slug: str, assignment_id: int) -> HttpResponse:
+def role_revoke(request: MemberRequest, slug: str, assignment_id: int) -> HttpResponse:
     group, _ = _managed_group(request, slug)
     assignment = get_object_or_404(RoleAssignment, pk=assignment_id, group=group)
     try:
@@ -258,7 +263,7 @@ def role_revoke(request: HttpRequest, slug: str, assignment_id: int) -> HttpResp
 
 @login_required
 @require_POST
-def group_settings(request: HttpRequest, slug: str) -> HttpResponse:
+def group_settings(request: MemberRequest, slug: str) -> HttpResponse:
     group, viewer = _managed_group(request, slug)
     form = GroupSettingsForm(request.POST)
     if not form.is_valid():
@@ -286,7 +291,7 @@ def group_log(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @never_cache
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: MemberRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST":
         if form.is_valid():
@@ -299,7 +304,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @never_cache
-def account_export(request: HttpRequest) -> HttpResponse:
+def account_export(request: MemberRequest) -> HttpResponse:
     data = services.account_export(user=request.user)
     response = HttpResponse(
         json.dumps(data, indent=2, ensure_ascii=False),
@@ -311,7 +316,7 @@ def account_export(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @never_cache
-def account_delete(request: HttpRequest) -> HttpResponse:
+def account_delete(request: MemberRequest) -> HttpResponse:
     form = DeleteAccountForm(request.POST or None, user=request.user)
     if request.method == "POST":
         if form.is_valid():

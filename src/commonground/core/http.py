@@ -1,0 +1,22 @@
+"""Request types for views (so mypy knows what middleware put on the request)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.http import HttpRequest
+
+if TYPE_CHECKING:
+    from django_htmx.middleware import HtmxDetails
+
+    from commonground.members.models import User
+
+
+class HtmxRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+class MemberRequest(HtmxRequest):
+    """A request behind ``login_required``: ``user`` is a member, never anonymous."""
+
+    user: User  # type: ignore[assignment]
