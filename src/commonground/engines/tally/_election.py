@@ -280,24 +280,31 @@ def aggregate_matrix(
             weight_array.size and int(weight_array.min()) <= 0
         ):
             raise ValueError("one positive integer weight per row is needed")
-    # Drop padding columns that no row uses.
-    used = (matrix >= 0).any(axis=0)
-    width = int(np.flatnonzero(used)[-1]) + 1 if used.any() else 0
-    matrix = matrix[:, :width]
-    base = candidate_count + 1
-    if width == 0 or matrix.shape[0] == 0:
-        total = int(weight_array.sum()) if weight_array is not None else matrix.shape[0]
-        if matrix.shape[0] == 0:
-            return np.zeros((0, 0), np.int64), np.zeros(0, np.int64)
+    rows_count, columns = matrix.shape
+    # Drop padding columns that no row uses (column by column: a reduction
+    # along axis 0 of a row-major matrix is much slower).
+    width = columns
+    while width and int(matrix[:, width - 1].max(initial=-1)) < 0:
+        width -= 1
+    if rows_count == 0:
+        return np.zeros((0, 0), np.int64), np.zeros(0, np.int64)
+    if width == 0:
+        total = int(weight_array.sum()) if weight_array is not None else rows_count
         return np.zeros((1, 0), np.int64), np.array([total], np.int64)
+    base = candidate_count + 1
     bits = max(1, int(base - 1).bit_length())
-    if base**width <= 1 << 22:
-        # Mixed radix key small enough for a counting sort.
-        key = np.zeros(matrix.shape[0], np.int64)
+    if base**width <= 1 << 24:
+        # Mixed-radix keys small enough for a counting sort.
+        key_type = np.int32
+        key = np.zeros(rows_count, key_type)
         for column in range(width):
             key *= base
-            key += matrix[:, column].astype(np.int64) + 1
-        counts = np.bincount(key, weights=weight_array, minlength=0)
+            np.add(key, matrix[:, column], out=key, casting="unsafe")
+            key += 1
+        if weight_array is None:
+            counts = np.bincount(key, minlength=0)
+        else:
+            counts = _weighted_bincount(key, weight_array, 0)
         present = np.flatnonzero(counts)
         distinct_weights = counts[present].astype(np.int64)
         keys = present.astype(np.int64)
@@ -307,11 +314,11 @@ def aggregate_matrix(
             keys //= base
         return rows, distinct_weights
     if bits * width <= 63:
-        key = np.zeros(matrix.shape[0], np.int64)
+        key64 = np.zeros(rows_count, np.int64)
         for column in range(width):
-            key <<= bits
-            key |= matrix[:, column].astype(np.int64) + 1
-        unique, inverse = np.unique(key, return_inverse=True)
+            key64 <<= bits
+            key64 |= matrix[:, column].astype(np.int64) + 1
+        unique, inverse = np.unique(key64, return_inverse=True)
         mask = (1 << bits) - 1
         rows = np.empty((unique.size, width), np.int64)
         shifted = unique.copy()
@@ -319,12 +326,26 @@ def aggregate_matrix(
             rows[:, column] = (shifted & mask) - 1
             shifted >>= bits
     else:
-        rows, inverse = np.unique(matrix.astype(np.int64), axis=0, return_inverse=True)
+        rows, inverse = np.unique(
+            matrix[:, :width].astype(np.int64), axis=0, return_inverse=True
+        )
     inverse = inverse.reshape(-1)
-    distinct_weights = np.bincount(
-        inverse, weights=weight_array, minlength=rows.shape[0]
-    ).astype(np.int64)
-    return rows, distinct_weights
+    if weight_array is None:
+        distinct_weights = np.bincount(inverse, minlength=rows.shape[0])
+    else:
+        distinct_weights = _weighted_bincount(inverse, weight_array, rows.shape[0])
+    return rows, distinct_weights.astype(np.int64)
+
+
+def _weighted_bincount(
+    keys: npt.NDArray[Any], weights: npt.NDArray[np.int64], length: int
+) -> npt.NDArray[np.int64]:
+    """Exact integer sums of ``weights`` per key (float bincount only when exact)."""
+    if int(weights.sum()) < 1 << 53:
+        return np.bincount(keys, weights=weights, minlength=length).astype(np.int64)
+    sums = np.zeros(max(length, int(keys.max()) + 1), np.int64)
+    np.add.at(sums, keys, weights)
+    return sums
 
 
 # ---------------------------------------------------------------------------
