@@ -12,6 +12,7 @@ Pure Python with numpy; no Django.  Every amount is exact (integers scaled by
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from ._count import METHODS, STV_RULES, count
@@ -51,11 +52,17 @@ __all__ = [
 ]
 
 
-def tabulate_rctab(config_path: str | Path, output_dir: str | Path) -> list[Path]:
+def tabulate_rctab(
+    config_path: str | Path,
+    output_dir: str | Path,
+    *,
+    on_warning: Callable[[str], None] | None = None,
+) -> list[Path]:
     """Run an RCTab v2.0.1 configuration and write its reports (spec §5, §7.3).
 
-    Returns the paths of the reports written in ``output_dir``.
+    Returns the paths of the reports written in ``output_dir``; ``on_warning``
+    receives notes about accepted but ignored options.
     """
     from .rctab import tabulate_rctab as run
 
-    return run(config_path, output_dir)
+    return run(config_path, output_dir, on_warning=on_warning)

@@ -173,9 +173,14 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             parser.error("--rctab-config does not take BALLOTS or --method")
         if args.output_dir is None:
             parser.error("--rctab-config needs --output-dir DIR")
-        from . import tabulate_rctab
+        from .rctab import tabulate_rctab
 
-        written = tabulate_rctab(Path(args.rctab_config), Path(args.output_dir))
+        def warn(message: str) -> None:
+            sys.stderr.write(f"{PROG}: warning: {message}\n")
+
+        written = tabulate_rctab(
+            Path(args.rctab_config), Path(args.output_dir), on_warning=warn
+        )
         _write_stdout("".join(f"{path}\n" for path in written))
         return 0
     if args.ballots is None:
