@@ -216,3 +216,15 @@ def test_member_list_runs_a_constant_number_of_queries(client):
         for _ in range(10):
             make_member(branch)
     assert _queries(client, f"/groups/{group.slug}/members/") == few
+
+
+def test_join_with_htmx_returns_the_refreshed_membership_section(client):
+    group = make_group(join_policy=Group.JoinPolicy.OPEN)
+    client.force_login(UserFactory())
+    response = client.post(f"/groups/{group.slug}/join/", HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert body.lstrip().startswith('<section id="membership"')
+    assert "You are now a member" in body and "Leave" in body
+    response = client.post(f"/groups/{group.slug}/leave/", HTTP_HX_REQUEST="true")
+    assert "You have left" in response.content.decode()

@@ -93,6 +93,21 @@ def group_members(request: MemberRequest, slug: str) -> HttpResponse:
     )
 
 
+def _membership_changed(
+    request: MemberRequest, group: Group, notice: str, error: bool
+) -> HttpResponse:
+    """Full page: redirect with a message. htmx: the refreshed membership section."""
+    if request.htmx:
+        context = {
+            "group": group,
+            "viewer": selectors.viewer_for(request.user, group),
+            "notice": notice,
+        }
+        return render(request, "members/partials/membership_section.html", context)
+    (messages.error if error else messages.success)(request, notice)
+    return redirect("members:group", slug=group.slug)
+
+
 @login_required
 @require_POST
 def group_join(request: MemberRequest, slug: str) -> HttpResponse:
@@ -100,16 +115,12 @@ def group_join(request: MemberRequest, slug: str) -> HttpResponse:
     try:
         membership = services.membership_join(user=request.user, group=group)
     except ValidationError as error:
-        messages.error(request, _error_text(error))
+        return _membership_changed(request, group, _error_text(error), error=True)
+    if membership.status == Membership.Status.ACTIVE:
+        notice = f"You are now a member of {group.name}."
     else:
-        if membership.status == Membership.Status.ACTIVE:
-            messages.success(request, f"You are now a member of {group.name}.")
-        else:
-            messages.success(
-                request,
-                f"Your application to {group.name} is waiting for its organisers.",
-            )
-    return redirect("members:group", slug=group.slug)
+        notice = f"Your application to {group.name} is waiting for its organisers."
+    return _membership_changed(request, group, notice, error=False)
 
 
 @login_required
@@ -119,10 +130,10 @@ def group_leave(request: MemberRequest, slug: str) -> HttpResponse:
     try:
         services.membership_leave(user=request.user, group=group)
     except ValidationError as error:
-        messages.error(request, _error_text(error))
-    else:
-        messages.success(request, f"You have left {group.name}.")
-    return redirect("members:group", slug=group.slug)
+        return _membership_changed(request, group, _error_text(error), error=True)
+    return _membership_changed(
+        request, group, f"You have left {group.name}.", error=False
+    )
 
 
 @login_required
