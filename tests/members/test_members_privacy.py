@@ -161,3 +161,17 @@ def test_profile_form_sets_name_and_visibility_with_field_errors(client):
     client.post("/me/", {"display_name": "New Name", "visibility": "hidden"})
     person.refresh_from_db()
     assert (person.display_name, person.visibility) == ("New Name", "hidden")
+
+
+@pytest.mark.django_db
+def test_export_includes_sections_registered_by_other_capabilities(client):
+    from commonground.core import personal_data
+
+    person = UserFactory()
+    personal_data.register_personal_data("test_section", lambda user: [{"owner": user.pk}])
+    try:
+        client.force_login(person)
+        data = json.loads(client.get("/me/export/").content)
+    finally:
+        personal_data._exporters.pop("test_section")
+    assert data["test_section"] == [{"owner": person.pk}]

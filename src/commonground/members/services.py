@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from commonground.audit.services import audit_record
+from commonground.core.personal_data import exported_sections
 
 from .models import (
     Group,
@@ -414,6 +415,7 @@ def account_export(*, user: User) -> dict[str, Any]:
             }
             for a in RoleAssignment.objects.filter(user=user).select_related("group")
         ],
+        **exported_sections(user),
         "privileged_actions": [
             {
                 "id": e.pk,
