@@ -198,3 +198,38 @@ def test_an_error_in_a_repeated_row_names_its_first_line(tmp_path):
     with pytest.raises(TallyInputError) as caught:
         load_ballots(write(tmp_path, "rep.csv", text))
     assert caught.value.location == "row 3, column 2"
+
+
+@pytest.mark.parametrize(
+    "case", ["test_set_0_skipped_first_choice", "test_set_1_exhaust_at_overvote"]
+)
+def test_cdf_json_ballots_give_rctabs_rounds_under_irv(case):
+    # These RCTab cases use single-winner majority, exhaust on overvote and
+    # no binding skip limit: exactly our IRV (spec §3.5).  Compare each
+    # round's tallies with RCTab's expected detailed CSV.
+    from support import shared_data
+
+    folder = shared_data("rctab", case)
+    election = load_ballots(folder / f"{case}_cvr.json")
+    result = count(election, method="irv")
+    lines = (folder / f"{case}_expected_detailed_report.csv").read_text().splitlines()
+    winners = next(line for line in lines if line.startswith("Winner(s),"))
+    assert result.winners == (winners.split(",", 1)[1],)
+    start = lines.index(next(line for line in lines if line.startswith("Rounds,")))
+    for line in lines[start + 1 :]:
+        cells = line.split(",")
+        if cells[0] not in election.candidates:
+            continue
+        expected = [int(cells[1 + 3 * r]) for r in range(len(result.rounds))]
+        ours = [stage.tallies[cells[0]] for stage in result.rounds]
+        assert ours == expected, cells[0]
+
+
+def test_ess_xlsx_ballots_are_read_through_the_rctab_reader():
+    from support import shared_data
+
+    path = shared_data("rctab", "_shared") / "simple_ess_cvr.xlsx"
+    election = load_ballots(path)
+    assert election.source_format is not None
+    assert election.total_weight == 10
+    assert len(count(election, method="irv").winners) == 1
