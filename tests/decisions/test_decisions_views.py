@@ -393,3 +393,55 @@ def test_group_decisions_page_runs_a_fixed_number_of_queries(
         open_ballot()
     with django_assert_max_num_queries(12):
         assert client.get(url).status_code == 200
+
+
+def test_proposals_and_hustings_have_threads_for_members_only(
+    group, organiser, members, outsider
+):
+    from commonground.discussion import services as discussion
+
+    proposal = services.proposal_create(
+        author=members[0], group=group, title="P", text="t"
+    )
+    proposal = services.proposal_publish(actor=members[0], proposal=proposal)
+    comment = discussion.comment_post(
+        author=members[1], target=proposal, body="Good idea"
+    )
+    page = logged_in(members[2]).get(
+        reverse("decisions:proposal_detail", args=[proposal.pk])
+    )
+    assert "Good idea" in page.text and "Add a comment" in page.text
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        discussion.comment_post(author=outsider, target=proposal, body="Spam")
+    now = timezone.now()
+    election = services.election_create(
+        actor=organiser,
+        group=group,
+        kind="election",
+        spec=services.ElectionSpec(
+            title="Delegates",
+            method="stv",
+            seats=1,
+            nominations_open_at=now - timedelta(hours=2),
+            nominations_close_at=now - timedelta(hours=1),
+            opens_at=now + timedelta(days=1),
+            closes_at=now + timedelta(days=2),
+        ),
+    )
+    question = discussion.comment_post(
+        author=members[3], target=election, body="What about rents?"
+    )
+    discussion.comment_post(
+        author=members[0], target=election, body="Caps.", parent=question
+    )
+    hustings = logged_in(members[4]).get(
+        reverse("decisions:election_detail", args=[election.pk])
+    )
+    assert (
+        "Hustings" in hustings.text
+        and "What about rents?" in hustings.text
+        and "Caps." in hustings.text
+    )
+    assert comment.pk

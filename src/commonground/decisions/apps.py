@@ -9,7 +9,9 @@ class DecisionsConfig(AppConfig):
         from commonground.core.dashboard import DashboardPanel, register_panel
         from commonground.core.group_links import GroupLink, register_group_link
 
-        from . import selectors
+        from . import discussions, selectors
+
+        discussions.register()
 
         register_panel(
             DashboardPanel(
