@@ -275,14 +275,21 @@ def read_blt(data: bytes, path: str | Path = "<blt>") -> Election:
             break
         index += 1
     ballots: dict[Ranking, int] = {}
+    # Identical ballot lines are parsed once (large files repeat them often).
+    parsed: dict[str, tuple[Ranking, int]] = {}
     terminated = False
     while index < len(lines):
         number, line = lines[index]
         index += 1
-        tokens = line.split()
-        if tokens == ["0"]:
+        text = line.strip()
+        if text == "0":
             terminated = True
             break
+        seen = parsed.get(text)
+        if seen is not None:
+            ballots[seen[0]] += seen[1]
+            continue
+        tokens = text.split()
         if tokens and tokens[0].startswith("("):
             tokens = tokens[1:]
         if not tokens:
@@ -315,6 +322,8 @@ def read_blt(data: bytes, path: str | Path = "<blt>") -> Election:
             )
         key = tuple(groups)
         ballots[key] = ballots.get(key, 0) + int(weight_text)
+        if not text.startswith("("):
+            parsed[text] = (key, int(weight_text))
     if not terminated:
         raise TallyInputError(
             path,
