@@ -14,6 +14,13 @@ Two modes share one API and one result type (spec ``opinion.md``):
 
 from ._data import OpinionInputError, StatementTable, VoteTable
 from ._estimator import OpinionMap
+from ._polis import PolisState
+from ._readers import (
+    read_polis_api_json,
+    read_polis_export,
+    read_statements_csv,
+    read_votes_csv,
+)
 from ._result import (
     Consensus,
     Diagnostics,
@@ -39,9 +46,14 @@ __all__ = [
     "OpinionMap",
     "OpinionResult",
     "ParticipantPoint",
+    "PolisState",
     "RepresentativeStatement",
     "StatementPoint",
     "StatementTable",
     "TraceTick",
     "VoteTable",
+    "read_polis_api_json",
+    "read_polis_export",
+    "read_statements_csv",
+    "read_votes_csv",
 ]

@@ -196,9 +196,10 @@ class OpinionMap:
         if params["mode"] == "improved":
             from ._improved import fit_improved
 
-            result, cache = fit_improved(
+            result, cache_improved = fit_improved(
                 votes, statements, params, params["seed"], None
             )
+            cache: Any = cache_improved
         else:
             from ._polis import fit_polis
 
@@ -230,9 +231,10 @@ class OpinionMap:
         if params["mode"] == "improved":
             from ._improved import fit_improved
 
-            result, cache = fit_improved(
+            result, cache_improved = fit_improved(
                 all_votes, statements, params, params["seed"], self._cache
             )
+            cache: Any = cache_improved
         else:
             from ._polis import PolisState, tick_polis
 

@@ -475,9 +475,7 @@ def _smooth(
     else:
         last_k, count, smoothed = smoother
     count = count + 1 if best_k == last_k else 1
-    if count >= buffer:
-        smoothed = best_k
-    elif smoothed is None:
+    if count >= buffer or smoothed is None:
         smoothed = best_k
     smoothed = min(smoothed, max_k)
     return (best_k, count, smoothed)
@@ -833,7 +831,7 @@ def _result(
     without_votes: tuple[str, ...] = ()
     if table is not None:
         known = set(state.statement_ids)
-        out_ids = [sid for sid in table.moderated_out_ids()]
+        out_ids = sorted(table.moderated_out_ids())
         table_out = tuple(out_ids[i] for i in canonical_order(out_ids))
         missing = [sid for sid in table.ids if sid not in known]
         without_votes = tuple(missing[i] for i in canonical_order(missing))
@@ -973,7 +971,7 @@ def _result(
         for j in col_canon.tolist()
     )
     total = float(np.trace(_centred_cov_trace(state, outcome.mu, mod_out)))
-    explained = [None, None]
+    explained: list[float | None] = [None, None]
     for i, lam in enumerate(state.pca_eigenvalues[:2]):
         explained[i] = lam / total if total > 0 else None
     base = state.base
@@ -1203,10 +1201,10 @@ def fit_polis(
         order = "table" if votes.source == "polis-matrix" else "encounter"
         final = final_votes(votes, order)  # type: ignore[arg-type]
         rows, cols, internal = _admit_final(state, final, params)
-        outcome = _tick(
+        single = _tick(
             state, rows, cols, internal, params, t_end=None, need_group_votes=True
         )
-        return _result(state, outcome, params, (), None, warnings), state
+        return _result(state, single, params, (), None, warnings), state
     if votes.timestamp is None and params["replay_batch_votes"] is None:
         raise OpinionInputError(
             votes.path or "<votes>",

@@ -209,8 +209,8 @@ def _group_sums(
             np.bincount(labels, weights=w * points[rows, d], minlength=c)
             for d in range(points.shape[1])
         ]
-    )
-    return sums, total
+    ).astype(np.float64)
+    return sums, total.astype(np.float64)
 
 
 def _clean_start(
