@@ -12,7 +12,8 @@ from __future__ import annotations
 import csv
 import json
 import warnings
-from collections.abc import Iterator
+from collections.abc import Generator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -334,7 +335,9 @@ def _cell_text(cell: Any, shared_strings: list[str]) -> str:
     return value  # "str" (formula result), "e" (error), "d" (ISO date)
 
 
-def iter_sheet_rows(path: Path) -> Iterator[tuple[str, int, dict[int, str]]]:
+def iter_sheet_rows(
+    path: Path,
+) -> Generator[tuple[str, int, dict[int, str]], None, None]:
     """(sheet title, row number, {column: text}) for every ``<row>`` of sheet 1.
 
     openpyxl locates the first worksheet and its shared strings; the sheet XML
@@ -347,48 +350,56 @@ def iter_sheet_rows(path: Path) -> Iterator[tuple[str, int, dict[int, str]]]:
     from openpyxl import load_workbook
 
     try:
-        with warnings.catch_warnings():
-            # Workbooks written by election systems carry extensions openpyxl does
-            # not model ("Unknown extension is not supported"); cell data is intact.
-            warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
-            workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # noqa: BLE001 - any failure of the xlsx parser
-        raise TallyInputError(
-            path, "file", "xlsx", f"cannot read workbook: {error}"
-        ) from None
-    try:
-        if not workbook.worksheets:
-            raise TallyInputError(path, "file", "xlsx", "the workbook has no sheet")
-        sheet = workbook.worksheets[0]
-        title = sheet.title
-        shared_strings = list(sheet._shared_strings)  # noqa: SLF001
-        row_number = 0
+        handle = path.open("rb")
+    except OSError as error:
+        raise TallyInputError(path, "file", "file", f"cannot read: {error}") from None
+    with handle:
         try:
-            with sheet._get_source() as source:  # noqa: SLF001 - row-exact reading
-                for _, element in iterparse(source):
-                    if element.tag != _ROW_TAG:
-                        continue
-                    reference = element.get("r")
-                    row_number = int(reference) if reference else row_number + 1
-                    cells: dict[int, str] = {}
-                    column = 0
-                    for cell in element.iter(_CELL_TAG):
-                        where = cell.get("r")
-                        column = _column_number(where) if where else column + 1
-                        cells[column] = _cell_text(cell, shared_strings)
-                    element.clear()
-                    yield title, row_number, cells
-        except TallyInputError:
-            raise
-        except Exception as error:  # noqa: BLE001 - malformed sheet XML
+            with warnings.catch_warnings():
+                # Workbooks written by election systems carry extensions openpyxl
+                # does not model ("Unknown extension is not supported"); cell data
+                # is intact.
+                warnings.filterwarnings(
+                    "ignore", category=UserWarning, module="openpyxl"
+                )
+                workbook = load_workbook(handle, read_only=True, data_only=True)
+        except Exception as error:  # noqa: BLE001 - any failure of the xlsx parser
             raise TallyInputError(
-                path,
-                f"sheet {title}, row {row_number + 1}",
-                "xlsx",
-                f"cannot read the sheet: {error}",
+                path, "file", "xlsx", f"cannot read workbook: {error}"
             ) from None
-    finally:
-        workbook.close()
+        try:
+            if not workbook.worksheets:
+                raise TallyInputError(path, "file", "xlsx", "the workbook has no sheet")
+            sheet = workbook.worksheets[0]
+            title = sheet.title
+            shared_strings = list(sheet._shared_strings)  # noqa: SLF001
+            row_number = 0
+            try:
+                with sheet._get_source() as source:  # noqa: SLF001 - row-exact reading
+                    for _, element in iterparse(source):
+                        if element.tag != _ROW_TAG:
+                            continue
+                        reference = element.get("r")
+                        row_number = int(reference) if reference else row_number + 1
+                        cells: dict[int, str] = {}
+                        column = 0
+                        for cell in element.iter(_CELL_TAG):
+                            where = cell.get("r")
+                            column = _column_number(where) if where else column + 1
+                            cells[column] = _cell_text(cell, shared_strings)
+                        element.clear()
+                        yield title, row_number, cells
+            except (TallyInputError, GeneratorExit):
+                raise
+            except Exception as error:  # noqa: BLE001 - malformed sheet XML
+                raise TallyInputError(
+                    path,
+                    f"sheet {title}, row {row_number + 1}",
+                    "xlsx",
+                    f"cannot read the sheet: {error}",
+                ) from None
+        finally:
+            workbook.close()
 
 
 def read_ess_xlsx_records(
@@ -413,48 +424,51 @@ def read_ess_xlsx_records(
     """
     path = Path(path)
     records: list[RawRecord] = []
-    for title, row_number, cells in iter_sheet_rows(path):
-        if row_number < first_vote_row:
-            continue
-        last_column = max(cells, default=0)
-        if max_rankings is not None:
-            last_column = first_vote_column + max_rankings - 1
-        marks_by_rank: dict[int, list[str]] = {}
-        blanks: list[int] = []
-        for column in range(first_vote_column, last_column + 1):
-            rank = column - first_vote_column + 1
-            text = cells.get(column, "").strip()
-            where = f"sheet {title}, cell {_column_letters(column)}{row_number}"
-            if not text:
-                blanks.append(rank)
+    with closing(iter_sheet_rows(path)) as rows:
+        for title, row_number, cells in rows:
+            if row_number < first_vote_row:
                 continue
-            if text == skipped_rank_label:
-                continue
-            if overvote_label and text == overvote_label:
-                marks_by_rank[rank] = [OVERVOTE]
-                continue
-            if overvote_delimiter and overvote_delimiter in text:
-                parts = [part.strip() for part in text.split(overvote_delimiter)]
-                for part in parts:
-                    if not part or part == skipped_rank_label:
-                        raise TallyInputError(
-                            path,
-                            where,
-                            "overvoteDelimiter",
-                            f"blank or skipped-rank part in {text!r}",
-                        )
-                marks_by_rank[rank] = parts
-                continue
-            marks_by_rank[rank] = [text]
-        if treat_blank_as_undeclared_write_in and blanks:
-            last_filled = max(marks_by_rank, default=0)
-            limit = max_rankings if max_rankings is not None else last_filled
-            for rank in blanks:
-                if rank < last_filled or rank <= limit:
-                    marks_by_rank[rank] = [UNDECLARED]
-        records.append(
-            RawRecord(f"sheet {title}, row {row_number}", _sorted_ranks(marks_by_rank))
-        )
+            last_column = max(cells, default=0)
+            if max_rankings is not None:
+                last_column = first_vote_column + max_rankings - 1
+            marks_by_rank: dict[int, list[str]] = {}
+            blanks: list[int] = []
+            for column in range(first_vote_column, last_column + 1):
+                rank = column - first_vote_column + 1
+                text = cells.get(column, "").strip()
+                where = f"sheet {title}, cell {_column_letters(column)}{row_number}"
+                if not text:
+                    blanks.append(rank)
+                    continue
+                if text == skipped_rank_label:
+                    continue
+                if overvote_label and text == overvote_label:
+                    marks_by_rank[rank] = [OVERVOTE]
+                    continue
+                if overvote_delimiter and overvote_delimiter in text:
+                    parts = [part.strip() for part in text.split(overvote_delimiter)]
+                    for part in parts:
+                        if not part or part == skipped_rank_label:
+                            raise TallyInputError(
+                                path,
+                                where,
+                                "overvoteDelimiter",
+                                f"blank or skipped-rank part in {text!r}",
+                            )
+                    marks_by_rank[rank] = parts
+                    continue
+                marks_by_rank[rank] = [text]
+            if treat_blank_as_undeclared_write_in and blanks:
+                last_filled = max(marks_by_rank, default=0)
+                limit = max_rankings if max_rankings is not None else last_filled
+                for rank in blanks:
+                    if rank < last_filled or rank <= limit:
+                        marks_by_rank[rank] = [UNDECLARED]
+            records.append(
+                RawRecord(
+                    f"sheet {title}, row {row_number}", _sorted_ranks(marks_by_rank)
+                )
+            )
     return records
 
 

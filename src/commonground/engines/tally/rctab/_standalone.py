@@ -8,6 +8,7 @@ rank is an empty group ``()``, several marks at one rank (or the explicit
 from __future__ import annotations
 
 import re
+from contextlib import closing
 from pathlib import Path
 
 from .._election import Election
@@ -75,34 +76,36 @@ def read_ess_xlsx(path: str | Path) -> Election:
     ``1st Choice``); ``overvote`` and ``undervote`` cells are the ES&S labels.
     """
     path = Path(path)
-    rows = iter_sheet_rows(path)
     rank_columns: list[int] = []
     records: list[RawRecord] = []
     names: dict[str, None] = {}
-    for title, row_number, cells in rows:
-        if row_number == 1:
-            rank_columns = [c for c in sorted(cells) if RANK_HEADER.match(cells[c])]
+    with closing(iter_sheet_rows(path)) as rows:
+        for title, row_number, cells in rows:
+            if row_number == 1:
+                rank_columns = [c for c in sorted(cells) if RANK_HEADER.match(cells[c])]
+                if not rank_columns:
+                    raise TallyInputError(
+                        path,
+                        f"sheet {title}, row 1",
+                        "header",
+                        "no rank columns (headed 'Choice N' or 'Rank N')",
+                    )
+                continue
             if not rank_columns:
                 raise TallyInputError(
-                    path,
-                    f"sheet {title}, row 1",
-                    "header",
-                    "no rank columns (headed 'Choice N' or 'Rank N')",
+                    path, f"sheet {title}, row 1", "header", "missing"
                 )
-            continue
-        if not rank_columns:
-            raise TallyInputError(path, f"sheet {title}, row 1", "header", "missing")
-        ranks: list[tuple[int, tuple[str, ...]]] = []
-        for rank, column in enumerate(rank_columns, start=1):
-            text = cells.get(column, "").strip()
-            if not text or text.lower() == UNDERVOTE_LABEL:
-                continue
-            if text.lower() == OVERVOTE_LABEL:
-                ranks.append((rank, (OVERVOTE,)))
-                continue
-            names.setdefault(text, None)
-            ranks.append((rank, (text,)))
-        records.append(RawRecord(f"sheet {title}, row {row_number}", tuple(ranks)))
+            ranks: list[tuple[int, tuple[str, ...]]] = []
+            for rank, column in enumerate(rank_columns, start=1):
+                text = cells.get(column, "").strip()
+                if not text or text.lower() == UNDERVOTE_LABEL:
+                    continue
+                if text.lower() == OVERVOTE_LABEL:
+                    ranks.append((rank, (OVERVOTE,)))
+                    continue
+                names.setdefault(text, None)
+                ranks.append((rank, (text,)))
+            records.append(RawRecord(f"sheet {title}, row {row_number}", tuple(ranks)))
     if not rank_columns:
         raise TallyInputError(path, "sheet 1, row 1", "header", "missing")
     return _election(path, list(names), records, "ess-xlsx")
