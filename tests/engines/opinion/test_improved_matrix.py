@@ -8,9 +8,14 @@ import numpy as np
 import pytest
 
 from commonground.engines.opinion import OpinionMap, VoteTable
-from commonground.engines.opinion._data import canonical_order, final_votes
+from commonground.engines.opinion._data import (
+    canonical_order,
+    concat_votes,
+    final_votes,
+)
 from commonground.engines.opinion._improved_matrix import (
     canonical_votes,
+    canonical_votes_memo,
     centred_matrix,
     fast_canonical_order,
 )
@@ -100,3 +105,44 @@ def test_replay_flag_is_ignored_with_a_warning():
     )
     result = OpinionMap(mode="improved", replay=True).fit(votes).result_
     assert "replay_ignored" in result.diagnostics.warnings
+
+
+@pytest.mark.parametrize("timed", [False, True])
+@pytest.mark.parametrize("numeric", [False, True])
+def test_extending_the_previous_matrix_equals_a_fresh_one(timed, numeric):
+    rng = np.random.default_rng(int(timed) * 2 + int(numeric))
+
+    def ident(prefix: str, i: int) -> str:
+        return str(i * 7 % 101) if numeric else f"{prefix}{i * 7 % 101}"
+
+    def rows(count: int, start_time: int) -> list:
+        return [
+            (
+                ident("p", int(rng.integers(0, 60))),
+                ident("s", int(rng.integers(0, 25))),
+                int(rng.integers(-1, 2)),
+                start_time + int(rng.integers(0, 5)) if timed else None,
+            )
+            for _ in range(count)
+        ]
+
+    table = VoteTable.from_records(rows(400, 0))
+    final, memo = canonical_votes_memo(table, None)
+    for step in range(1, 6):
+        # New ids land anywhere in canonical order; re-votes overwrite.
+        table = concat_votes(table, VoteTable.from_records(rows(60, 10 * step)))
+        final, memo = canonical_votes_memo(table, memo)
+        fresh = canonical_votes(table)
+        assert final.participant_ids == fresh.participant_ids
+        assert final.statement_ids == fresh.statement_ids
+        for name in ("row", "col", "vote"):
+            assert getattr(final, name).tolist() == getattr(fresh, name).tolist()
+            assert getattr(final, name).dtype == getattr(fresh, name).dtype
+
+
+def test_a_batch_timed_before_the_previous_votes_is_recomputed_in_full():
+    first = VoteTable.from_records([("a", "s", 1, 100), ("b", "s", 1, 100)])
+    _, memo = canonical_votes_memo(first, None)
+    late = concat_votes(first, VoteTable.from_records([("a", "s", -1, 50)]))
+    final, _ = canonical_votes_memo(late, memo)
+    assert final.vote.tolist() == [1, 1]  # the row at t=50 is older: it loses

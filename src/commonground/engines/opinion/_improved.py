@@ -40,7 +40,7 @@ from ._improved_kmeans import (
     lloyd,
     silhouette_score,
 )
-from ._improved_matrix import canonical_votes, centred_matrix
+from ._improved_matrix import MatrixMemo, canonical_votes_memo, centred_matrix
 from ._improved_stats import group_aware, majority, priority, representative
 from ._result import (
     Consensus,
@@ -92,6 +92,7 @@ class ImprovedCache:
     n_ticks: int = 1
     hash_seed: int | None = None
     hash_ranks: dict[str, int] = field(default_factory=dict)
+    matrix: MatrixMemo | None = None
 
 
 def _param(params: Mapping[str, Any], name: str) -> Any:
@@ -268,7 +269,9 @@ def fit_improved(
     if params.get("replay"):
         warnings.append("replay_ignored")
 
-    final = canonical_votes(votes)
+    final, state.matrix = canonical_votes_memo(
+        votes, previous.matrix if previous is not None else None
+    )
     pids = final.participant_ids
     sids = final.statement_ids
     n_p, n_s = len(pids), len(sids)
@@ -440,16 +443,16 @@ def fit_improved(
     uniform_list = uniform.tolist()
     vote_list = participant_votes.tolist()
     participants = tuple(
-        ParticipantPoint(
-            pids[i],
-            xs[i],
-            ys[i],
-            None if label_list[i] < 0 else label_list[i],
-            clustered_list[i],
-            vote_list[i],
-            ("uniform",) if uniform_list[i] else (),
+        map(
+            ParticipantPoint,
+            pids,
+            xs,
+            ys,
+            [None if label < 0 else label for label in label_list],
+            clustered_list,
+            vote_list,
+            [("uniform",) if flag else () for flag in uniform_list],
         )
-        for i in range(n_p)
     )
     groups: list[Group] = []
     if k:

@@ -171,13 +171,17 @@ def lloyd(points: Points, centres: Points, max_iter: int = 300) -> Clustering:
     counts = np.zeros(k, dtype=np.int64)
     sum_x = np.zeros(k)
     sum_y = np.zeros(k)
-    slack = np.zeros(n)
     anchor = labels
     drift = np.zeros(k)
     refresh = True
     margin = 1e-9
     floor = 1e-12 * (1.0 + float(np.abs(points).max())) if n else 0.0
     crowd = max(n // 4, 1)
+    watch_rank = min(max(n // 4, 1), n) - 1 if n else 0
+    watch_limit = 0.0
+    watch = np.zeros(0, dtype=np.intp)
+    watch_slack = np.zeros(0)
+    watch_anchor = watch
     for iteration in range(max_iter):
         candidates = np.zeros(0, dtype=np.intp)
         if not refresh:
@@ -186,13 +190,22 @@ def lloyd(points: Points, centres: Points, max_iter: int = 300) -> Clustering:
                 others = np.full(k, drift[top[0]])
                 others[top[0]] = drift[top[1]]
                 allowance = (drift + others) * (1 + margin) + floor
-                candidates = np.flatnonzero(slack <= allowance[anchor])
-            refresh = len(candidates) > crowd
+                if allowance.max() > watch_limit:
+                    refresh = True
+                else:
+                    near = watch_slack <= allowance[watch_anchor]
+                    candidates = watch[near]
+            refresh = refresh or len(candidates) > crowd
         if refresh:
             labels, best, second = _assign(x, y, cx, cy)
             slack = np.sqrt(second) - np.sqrt(best)
             del best, second
             anchor = labels
+            # Only points with a small margin can move before the next refresh.
+            watch_limit = float(np.partition(slack, watch_rank)[watch_rank])
+            watch = np.flatnonzero(slack <= watch_limit)
+            watch_slack = slack[watch]
+            watch_anchor = anchor[watch]
             drift = np.zeros(k)
             refresh = False
             if iteration == 0:
