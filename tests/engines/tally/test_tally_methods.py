@@ -404,3 +404,16 @@ def test_unknown_method_or_rules_is_a_usage_error():
         count(election, method="borda")
     with pytest.raises(TallyUsageError):
         count(election, method="stv", rules="ers97")
+
+
+def test_elections_that_do_not_fit_the_model_are_rejected():
+    with pytest.raises(ValueError, match="candidate indices 0..2"):
+        Election(ABC, {((3,),): 1})
+    with pytest.raises(ValueError, match="positive integer"):
+        Election(ABC, {((0,),): 0})
+    with pytest.raises(ValueError, match="one integer per candidate"):
+        Election(ABC, {(1, 0): 1}, kind="grid")
+    with pytest.raises(ValueError, match="distinct"):
+        Election(["A", "A"], {})
+    with pytest.raises(ValueError, match="-1"):
+        Election.from_rankings(ABC, np.array([[0, 3]]))

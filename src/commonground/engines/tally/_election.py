@@ -153,6 +153,10 @@ class Election:
         n = len(self.candidates)
         if any(not 0 <= c < n for c in self.withdrawn):
             raise ValueError("withdrawn candidate index out of range")
+        table = self.ballots
+        assert isinstance(table, BallotTable)
+        if table.matrix is None:
+            _check_ballots(table, n, self.kind)
         if self.tie_order is not None:
             order = tuple(self.tie_order)
             object.__setattr__(self, "tie_order", order)
@@ -250,6 +254,29 @@ class Election:
                 raise ValueError("ballot weights must be positive integers")
             ballots[key] = ballots.get(key, 0) + weight
         return cls(candidates, ballots, kind="grid", **options)
+
+
+def _check_ballots(ballots: Mapping[Any, int], n: int, kind: str) -> None:
+    """Reject ballots that do not fit the model, with a clear ValueError."""
+    for ballot, weight in ballots.items():
+        if not isinstance(weight, int | np.integer) or weight <= 0:
+            raise ValueError(f"ballot {ballot!r}: weight must be a positive integer")
+        if not isinstance(ballot, tuple):
+            raise ValueError(f"ballot {ballot!r} must be a tuple")
+        if kind == "grid":
+            if len(ballot) != n or not all(isinstance(v, int) for v in ballot):
+                raise ValueError(
+                    f"grid ballot {ballot!r} needs one integer per candidate"
+                )
+            continue
+        for group in ballot:
+            if not isinstance(group, tuple) or not all(
+                isinstance(c, int) and 0 <= c < n for c in group
+            ):
+                raise ValueError(
+                    f"ballot {ballot!r}: each rank must be a tuple of candidate "
+                    f"indices 0..{n - 1}"
+                )
 
 
 def _is_int(value: Any) -> bool:
