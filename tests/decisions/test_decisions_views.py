@@ -75,7 +75,7 @@ def test_field_errors_show_next_to_each_rank_and_nothing_is_stored(
         reverse("decisions:election_vote", args=[election.pk]),
         {"rank_0": "1", "rank_2": "1"},
     )
-    assert response.status_code == 422
+    assert response.status_code == 200
     assert (
         'id="id_rank_0_error"' in response.text
         and 'id="id_rank_2_error"' in response.text
@@ -89,7 +89,7 @@ def test_cast_for_a_missing_option_is_refused(open_ballot, members):
     response = logged_in(members[0]).post(
         reverse("decisions:election_vote", args=[election.pk]), {"rank_17": "1"}
     )
-    assert response.status_code == 422
+    assert response.status_code == 200
     assert "not on this ballot" in response.text
     assert Ballot.objects.count() == 0
 
@@ -272,7 +272,7 @@ def test_organiser_creates_a_ballot_through_the_form_and_members_cannot(
             "required_seconds": 1,
         },
     )
-    assert bad.status_code == 422 and "at least two options" in bad.text
+    assert bad.status_code == 200 and "at least two options" in bad.text
     now = timezone.now()
     response = client.post(
         url,

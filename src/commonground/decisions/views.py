@@ -120,7 +120,7 @@ def proposal_new(request: HttpRequest, slug: str) -> HttpResponse:
             request, "Draft saved. Publish it when you are ready for discussion."
         )
         return redirect("decisions:proposal_detail", proposal.pk)
-    status = 422 if request.method == "POST" else 200
+    status = 200
     return render(
         request,
         "decisions/proposal_form.html",
@@ -158,7 +158,7 @@ def proposal_edit(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "decisions/proposal_form.html",
         {"group": proposal.group, "form": form, "proposal": proposal},
-        status=422 if request.method == "POST" else 200,
+        status=200,
     )
 
 
@@ -321,7 +321,7 @@ def election_new(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             messages.success(request, "Ballot created.")
             return redirect("decisions:election_detail", election.pk)
-    status = 422 if request.method == "POST" else 200
+    status = 200
     return render(
         request,
         "decisions/election_form.html",
@@ -396,6 +396,17 @@ def _submitted_values(election: Election, data: Any) -> dict[str, Any]:
     }
 
 
+def _ballot_response(
+    request: HttpRequest, context: dict[str, Any], *, status: int
+) -> HttpResponse:
+    if request.htmx:  # type: ignore[attr-defined]
+        # htmx swaps only 2xx answers: the fragment carries the refusal itself.
+        return render(
+            request, "decisions/partials/ballot_form.html", context, status=200
+        )
+    return render(request, "decisions/election_detail.html", context, status=status)
+
+
 @login_required
 @require_POST
 @never_cache
@@ -406,30 +417,18 @@ def election_vote(request: HttpRequest, pk: int) -> HttpResponse:
             member=request.user, election=election, marks=request.POST
         )
     except papers.PaperErrors as errors:
+        # A form shown again with its errors answers 200, as Django forms do; the
+        # summary and each field say what to fix.
+        values = _submitted_values(election, request.POST)
         context = _election_context(
-            request,
-            election,
-            viewer,
-            errors=errors,
-            values=_submitted_values(election, request.POST),
+            request, election, viewer, errors=errors, values=values
         )
-        template = (
-            "decisions/partials/ballot_form.html"
-            if request.htmx
-            else "decisions/election_detail.html"
-        )  # type: ignore[attr-defined]
-        return render(request, template, context, status=422)
+        return _ballot_response(request, context, status=200)
     except services.DecisionRefused as refusal:
         context = _election_context(request, election, viewer, refusal=refusal.message)
-        template = (
-            "decisions/partials/ballot_form.html"
-            if request.htmx
-            else "decisions/election_detail.html"
-        )  # type: ignore[attr-defined]
-        return render(request, template, context, status=refusal.status)
-    template = (
-        "decisions/partials/receipt.html" if request.htmx else "decisions/receipt.html"
-    )  # type: ignore[attr-defined]
+        return _ballot_response(request, context, status=refusal.status)
+    htmx = request.htmx  # type: ignore[attr-defined]
+    template = "decisions/partials/receipt.html" if htmx else "decisions/receipt.html"
     return render(
         request, template, {"election": election, "receipt": receipt}, status=201
     )
