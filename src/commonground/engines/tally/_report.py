@@ -57,6 +57,11 @@ def to_csv(result: Result) -> str:
     return buffer.getvalue()
 
 
+def _iterations(stage: Round) -> str:
+    count = int(stage.extra.get("iterations", 0))
+    return f"{count} iteration" + ("" if count == 1 else "s")
+
+
 def _sentence(result: Result, stage: Round, previous: Round | None) -> str:
     d = result.decimals
 
@@ -80,8 +85,7 @@ def _sentence(result: Result, stage: Round, previous: Round | None) -> str:
         who = _join(stage.subject)
         if "keep_factors" in stage.extra:
             parts.append(
-                f"{who} was excluded and the count was repeated "
-                f"({stage.extra['iterations']} iterations)"
+                f"{who} was excluded and the count was repeated ({_iterations(stage)})"
             )
         else:
             text = f"{who} was excluded; "
@@ -100,7 +104,7 @@ def _sentence(result: Result, stage: Round, previous: Round | None) -> str:
         if "keep_factors" in stage.extra:
             parts.append(
                 f"the surplus of {_join(stage.subject)} was shared out by "
-                f"adjusting keep factors ({stage.extra['iterations']} iterations)"
+                f"adjusting keep factors ({_iterations(stage)})"
             )
         else:
             values = ", ".join(amount(v) for v in stage.transfer_values or ())
@@ -128,7 +132,10 @@ def _sentence(result: Result, stage: Round, previous: Round | None) -> str:
     if stage.elected:
         verb = "was" if len(stage.elected) == 1 else "were"
         parts.append(f"{_join(stage.elected)} {verb} elected")
-    if stage.excluded:
+    if stage.excluded and stage.round == len(result.rounds):
+        verb = "was" if len(stage.excluded) == 1 else "were"
+        parts.append(f"{_join(stage.excluded)} {verb} not elected")
+    elif stage.excluded:
         verb = "has" if len(stage.excluded) == 1 else "have"
         parts.append(f"{_join(stage.excluded)} {verb} the fewest votes and is excluded")
     sentence = "; ".join(parts)
