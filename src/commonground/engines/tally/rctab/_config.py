@@ -90,7 +90,6 @@ class RctabConfig:
     decimal_places: int
     max_skipped_ranks: int | None
     max_rankings: int
-    max_rankings_is_max: bool
     non_integer_threshold: bool
     first_round_determines_threshold: bool
     hare_quota: bool
@@ -542,7 +541,6 @@ def _validate(path: Path, data: dict[str, Any]) -> RctabConfig:  # noqa: C901, P
         decimal_places=decimals,
         max_skipped_ranks=max_skipped,
         max_rankings=resolved_max,
-        max_rankings_is_max=max_rankings is None,
         non_integer_threshold=booleans["nonIntegerWinningThreshold"],
         first_round_determines_threshold=booleans["doesFirstRoundDetermineThreshold"],
         hare_quota=booleans["hareQuota"],

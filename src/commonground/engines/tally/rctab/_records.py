@@ -181,16 +181,18 @@ def read_cdf_json_records(
     records: list[RawRecord] = []
     cvrs = _field(path, data, "", "CVR", list)
     for number, cvr in enumerate(cvrs):
-        records.append(
-            _cdf_record(path, f"/CVR/{number}", cvr, contest_id, selection_marks)
-        )
+        record = _cdf_record(path, f"/CVR/{number}", cvr, contest_id, selection_marks)
+        if record is not None:
+            records.append(record)
     return candidates, records
 
 
 def _cdf_record(
     path: Path, pointer: str, cvr: Any, contest_id: str, selection_marks: dict[str, str]
-) -> RawRecord:
+) -> RawRecord | None:
+    """The record's marks in the contest, or None when it holds no such contest."""
     current = _text_field(path, cvr, pointer, "CurrentSnapshotId")
+    found = False
     snapshots = _field(path, cvr, pointer, "CVRSnapshot", list)
     marks_by_rank: dict[int, list[str]] = {}
     for n_number, snapshot in enumerate(snapshots):
@@ -203,6 +205,7 @@ def _cdf_record(
             k_pointer = f"{n_pointer}/CVRContest/{k_number}"
             if _text_field(path, cvr_contest, k_pointer, "ContestId") != contest_id:
                 continue
+            found = True
             selections = _optional_list(
                 path, cvr_contest, k_pointer, "CVRContestSelection"
             )
@@ -216,6 +219,8 @@ def _cdf_record(
         raise TallyInputError(
             path, pointer, "CurrentSnapshotId", f"no CVRSnapshot with @id {current!r}"
         )
+    if not found:
+        return None
     return RawRecord(pointer, _sorted_ranks(marks_by_rank))
 
 
@@ -249,7 +254,7 @@ def _cdf_selection(
             f"no ContestSelection with @id {selection_id!r}",
         )
     mark = selection_marks[selection_id]
-    if "Rank" in selection and "SelectionPosition" not in selection:
+    if "Rank" in selection:
         rank = _rank_value(path, f"{pointer}/Rank", selection["Rank"])
         marks_by_rank.setdefault(rank, []).append(mark)
         return
@@ -260,6 +265,10 @@ def _cdf_selection(
             raise TallyInputError(
                 path, p_pointer, "SelectionPosition", "expected an object"
             )
+        if "CVRWriteIn" in position:
+            # A write-in position makes this and the selection's later positions
+            # undeclared write-ins, as RCTab reads them.
+            mark = UNDECLARED
         if str(position.get("HasIndication", "")).lower() == "no":
             continue
         if str(position.get("IsAllocable", "")).lower() == "no":
@@ -267,8 +276,7 @@ def _cdf_selection(
         if "Rank" not in position:
             raise TallyInputError(path, p_pointer, "Rank", "missing")
         rank = _rank_value(path, f"{p_pointer}/Rank", position["Rank"])
-        position_mark = UNDECLARED if position.get("CVRWriteIn") else mark
-        marks_by_rank.setdefault(rank, []).append(position_mark)
+        marks_by_rank.setdefault(rank, []).append(mark)
 
 
 # --------------------------------------------------------------------------- ES&S
@@ -402,12 +410,22 @@ def iter_sheet_rows(
             workbook.close()
 
 
+def java_trim(text: str) -> str:
+    """``String.trim()``: strip characters up to U+0020 at both ends."""
+    start, end = 0, len(text)
+    while start < end and text[start] <= " ":
+        start += 1
+    while end > start and text[end - 1] <= " ":
+        end -= 1
+    return text[start:end]
+
+
 def read_ess_xlsx_records(
     path: str | Path,
     *,
     first_vote_row: int,
     first_vote_column: int,
-    max_rankings: int | None,
+    max_rankings: int,
     overvote_delimiter: str = "",
     overvote_label: str = "",
     skipped_rank_label: str = "",
@@ -417,53 +435,53 @@ def read_ess_xlsx_records(
     """Read an ES&S cast-vote-record spreadsheet as RCTab does.
 
     Every ``<row>`` at or after ``first_vote_row`` is one record.  Column
-    ``first_vote_column + k`` is rank ``k + 1``; with ``max_rankings`` later columns
-    are ignored.  Marks: candidate text (split on ``overvote_delimiter``),
-    ``OVERVOTE`` for ``overvote_label``, ``UNDECLARED`` for blanks treated as
-    write-ins; the skipped-rank label and blanks are no mark.
+    ``first_vote_column + k`` is rank ``k + 1`` up to ``max_rankings``; later
+    columns are ignored.  A cell is trimmed and split on ``overvote_delimiter``;
+    each part is a mark: ``OVERVOTE`` for ``overvote_label``, ``UNDECLARED`` for
+    ``undeclared_write_in_label``, else the text (a candidate name or alias).
+    The skipped-rank label and blank cells are no mark; with
+    ``treat_blank_as_undeclared_write_in`` every blank rank up to
+    ``max_rankings`` is an undeclared write-in.
     """
     path = Path(path)
     records: list[RawRecord] = []
+    last_column = first_vote_column + max_rankings - 1
     with closing(iter_sheet_rows(path)) as rows:
         for title, row_number, cells in rows:
             if row_number < first_vote_row:
                 continue
-            last_column = max(cells, default=0)
-            if max_rankings is not None:
-                last_column = first_vote_column + max_rankings - 1
             marks_by_rank: dict[int, list[str]] = {}
-            blanks: list[int] = []
             for column in range(first_vote_column, last_column + 1):
                 rank = column - first_vote_column + 1
-                text = cells.get(column, "").strip()
-                where = f"sheet {title}, cell {_column_letters(column)}{row_number}"
+                text = java_trim(cells.get(column, ""))
                 if not text:
-                    blanks.append(rank)
-                    continue
-                if text == skipped_rank_label:
-                    continue
-                if overvote_label and text == overvote_label:
-                    marks_by_rank[rank] = [OVERVOTE]
-                    continue
-                if overvote_delimiter and overvote_delimiter in text:
-                    parts = [part.strip() for part in text.split(overvote_delimiter)]
-                    for part in parts:
-                        if not part or part == skipped_rank_label:
-                            raise TallyInputError(
-                                path,
-                                where,
-                                "overvoteDelimiter",
-                                f"blank or skipped-rank part in {text!r}",
-                            )
-                    marks_by_rank[rank] = parts
-                    continue
-                marks_by_rank[rank] = [text]
-            if treat_blank_as_undeclared_write_in and blanks:
-                last_filled = max(marks_by_rank, default=0)
-                limit = max_rankings if max_rankings is not None else last_filled
-                for rank in blanks:
-                    if rank < last_filled or rank <= limit:
+                    if treat_blank_as_undeclared_write_in:
                         marks_by_rank[rank] = [UNDECLARED]
+                    continue
+                parts = [text]
+                if overvote_delimiter:
+                    parts = [java_trim(p) for p in text.split(overvote_delimiter)]
+                marks: list[str] = []
+                for part in parts:
+                    if len(parts) > 1 and (not part or part == skipped_rank_label):
+                        raise TallyInputError(
+                            path,
+                            f"sheet {title}, cell {_column_letters(column)}{row_number}",
+                            "overvoteDelimiter",
+                            f"blank or skipped-rank part in {text!r}",
+                        )
+                    if part == skipped_rank_label:
+                        continue
+                    if overvote_label and part == overvote_label:
+                        marks.append(OVERVOTE)
+                    elif (
+                        undeclared_write_in_label and part == undeclared_write_in_label
+                    ):
+                        marks.append(UNDECLARED)
+                    else:
+                        marks.append(part)
+                if marks:
+                    marks_by_rank[rank] = marks
             records.append(
                 RawRecord(
                     f"sheet {title}, row {row_number}", _sorted_ranks(marks_by_rank)

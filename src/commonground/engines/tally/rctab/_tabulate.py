@@ -43,7 +43,7 @@ def _read_source(config: RctabConfig, source: CvrSource) -> list[RawRecord]:
         source.path,
         first_vote_row=source.first_vote_row,
         first_vote_column=source.first_vote_column,
-        max_rankings=None if config.max_rankings_is_max else config.max_rankings,
+        max_rankings=config.max_rankings,
         overvote_delimiter=source.overvote_delimiter,
         overvote_label=source.overvote_label,
         skipped_rank_label=source.skipped_rank_label,

@@ -157,8 +157,13 @@ class TieBreaker:
                 f"round {round_number}: tie between {', '.join(remaining)} needs an "
                 "interactive decision (previousRoundCountsThenAsk is not supported)"
             )
+        if round_number == 1:
+            # No earlier round to compare: the draw indexes the sorted tie.
+            return self._random_pick(remaining)
+        # After a comparison the survivors come out of a Java HashSet built
+        # from the previous survivors: bucket order, sorted within a bucket.
         capacity = 16
-        while capacity < len(tied) // 0.75 + 1:
+        while capacity < len(remaining) // 0.75 + 1:
             capacity *= 2
         hashed = sorted(
             remaining,
@@ -204,7 +209,7 @@ class Tabulation:
 
     # ------------------------------------------------------------------ helpers
     def receives_votes(self, name: str) -> bool:
-        if name in self.excluded or name in self.eliminated:
+        if name == OVERVOTE or name in self.excluded or name in self.eliminated:
             return False
         return not (self.surplus_mode and name in self.winners)
 
@@ -224,9 +229,12 @@ class Tabulation:
                 return "inactive", "skippedRankings"
             last = rank
             if config.exhaust_on_duplicate:
-                if any(text in seen for text in raw):
-                    return "inactive", "repeatedRankings"
-                seen.update(raw)
+                # Marks are compared as written (aliases differ), one by one, so a
+                # name repeated within one rank is a duplicate too.
+                for text in raw:
+                    if text in seen:
+                        return "inactive", "repeatedRankings"
+                    seen.add(text)
             is_last = rank == final_rank
             if OVERVOTE in marks or len(marks) >= 2:
                 rule = config.overvote_rule
@@ -236,13 +244,12 @@ class Tabulation:
                     if is_last:
                         return "inactive", "exhaustedChoices"
                     continue
-                continuing = {
-                    m for m in marks if m != OVERVOTE and self.receives_votes(m)
-                }
+                # Counted mark by mark, as RCTab does ("A|A" is two marks).
+                continuing = [m for m in marks if self.receives_votes(m)]
                 if len(continuing) >= 2:
                     return "inactive", "overvotes"
             for mark in marks:
-                if mark != OVERVOTE and self.receives_votes(mark):
+                if self.receives_votes(mark):
                     return "candidate", mark
             if is_last:
                 return "inactive", "exhaustedChoices"
