@@ -172,6 +172,7 @@ def _closed_ballot(leeds: Group, organiser: User, rng: random.Random) -> None:
             order = rng.choice(preferences)
             marks = {f"rank_{p}": str(rank) for rank, p in enumerate(order, start=1)}
             services.ballot_cast(member=voter, election=election, marks=marks)
+    assert election.closes_at is not None
     remaining = (election.closes_at - timezone.now()).total_seconds()
     if remaining > 0:
         time.sleep(remaining + 0.01)

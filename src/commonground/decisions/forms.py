@@ -46,7 +46,9 @@ class ProposalForm(forms.Form):
     def __init__(self, *args: Any, members: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if members is not None:
-            self.fields["coauthors"].queryset = members
+            coauthors = self.fields["coauthors"]
+            assert isinstance(coauthors, forms.ModelMultipleChoiceField)
+            coauthors.queryset = members
 
 
 class AmendmentForm(forms.Form):

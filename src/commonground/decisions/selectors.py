@@ -84,7 +84,7 @@ class GroupDecisions:
     open_elections: list[Election]
     upcoming_elections: list[Election]
     closed_elections: list[Election]
-    proposals: list[Proposal]
+    proposals: list[Any]  # Proposals annotated with supporter_count
 
 
 def group_decisions(

@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -395,7 +396,7 @@ def amendment_decide(*, actor: User, amendment: Amendment, accept: bool) -> Amen
 class ElectionSpec:
     title: str
     method: str
-    closes_at: datetime
+    closes_at: datetime | None
     opens_at: datetime | None = None
     description: str = ""
     options: Sequence[str] = ()
@@ -647,7 +648,7 @@ def _candidates_from_nominations(election: Election) -> None:
         .order_by("created_at", "id")
     )
     taken: set[str] = set()
-    options = []
+    options: list[Option] = []
     for nomination in nominations:
         if nomination.seconds.count() < election.required_seconds:
             continue
@@ -964,9 +965,7 @@ def elections_send_reminders(*, now: datetime | None = None) -> int:
                 ).exclude(pk__in=voted)
             )
             transaction.on_commit(
-                lambda election=election, users=users: (
-                    notifications.election_closing_soon(election, users)
-                )
+                partial(notifications.election_closing_soon, election, users)
             )
             sent += len(users)
     return sent
@@ -1068,12 +1067,12 @@ def election_count(*, election_id: int) -> TallyResult:
 
 def _record_outcome_on_proposal(election: Election, outcome: Mapping[str, Any]) -> None:
     if election.amendment_id is not None:
-        status = (
+        carried = (
             Amendment.Status.CARRIED
             if outcome.get("passed")
             else Amendment.Status.DEFEATED
         )
-        Amendment.objects.filter(pk=election.amendment_id).update(status=status)
+        Amendment.objects.filter(pk=election.amendment_id).update(status=carried)
         return
     if election.kind == Election.Kind.PROPOSAL and election.proposal_id is not None:
         status = (

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from commonground.core.http import HtmxRequest, MemberRequest
 from commonground.members.models import Group, Membership, User
 from commonground.members.selectors import group_by_slug
 
@@ -99,7 +100,7 @@ def group_decisions(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-def proposal_new(request: HttpRequest, slug: str) -> HttpResponse:
+def proposal_new(request: MemberRequest, slug: str) -> HttpResponse:
     group, viewer = _group(request, slug)
     if not rules.can_take_part(viewer):
         raise Http404("No such page")
@@ -130,7 +131,7 @@ def proposal_new(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-def proposal_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def proposal_edit(request: MemberRequest, pk: int) -> HttpResponse:
     proposal, viewer = _proposal(request, pk)
     initial = {
         "title": proposal.title,
@@ -203,7 +204,7 @@ def _proposal_action(
 
 @login_required
 @require_POST
-def proposal_publish(request: HttpRequest, pk: int) -> HttpResponse:
+def proposal_publish(request: MemberRequest, pk: int) -> HttpResponse:
     return _proposal_action(
         request,
         pk,
@@ -214,7 +215,7 @@ def proposal_publish(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def proposal_support(request: HttpRequest, pk: int) -> HttpResponse:
+def proposal_support(request: MemberRequest, pk: int) -> HttpResponse:
     if request.POST.get("withdraw"):
         return _proposal_action(
             request,
@@ -234,7 +235,7 @@ def proposal_support(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def proposal_send(request: HttpRequest, pk: int) -> HttpResponse:
+def proposal_send(request: MemberRequest, pk: int) -> HttpResponse:
     return _proposal_action(
         request,
         pk,
@@ -245,7 +246,7 @@ def proposal_send(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def amendment_new(request: HttpRequest, pk: int) -> HttpResponse:
+def amendment_new(request: MemberRequest, pk: int) -> HttpResponse:
     proposal, _ = _proposal(request, pk)
     form = AmendmentForm(request.POST)
     if not form.is_valid():
@@ -266,7 +267,7 @@ def amendment_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def amendment_decide(request: HttpRequest, pk: int) -> HttpResponse:
+def amendment_decide(request: MemberRequest, pk: int) -> HttpResponse:
     amendment = get_object_or_404(Amendment, pk=pk)
     proposal, _ = _proposal(request, amendment.proposal_id)
     accept = request.POST.get("decision") == "accept"
@@ -286,7 +287,7 @@ def amendment_decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def election_new(request: HttpRequest, slug: str) -> HttpResponse:
+def election_new(request: MemberRequest, slug: str) -> HttpResponse:
     group, viewer = _group(request, slug)
     if not rules.can_run_elections(viewer):
         raise Http404("No such page")
@@ -397,9 +398,9 @@ def _submitted_values(election: Election, data: Any) -> dict[str, Any]:
 
 
 def _ballot_response(
-    request: HttpRequest, context: dict[str, Any], *, status: int
+    request: HtmxRequest, context: dict[str, Any], *, status: int
 ) -> HttpResponse:
-    if request.htmx:  # type: ignore[attr-defined]
+    if request.htmx:
         # htmx swaps only 2xx answers: the fragment carries the refusal itself.
         return render(
             request, "decisions/partials/ballot_form.html", context, status=200
@@ -410,7 +411,7 @@ def _ballot_response(
 @login_required
 @require_POST
 @never_cache
-def election_vote(request: HttpRequest, pk: int) -> HttpResponse:
+def election_vote(request: MemberRequest, pk: int) -> HttpResponse:
     election, viewer = _election(request, pk)
     try:
         receipt = services.ballot_cast(
@@ -427,7 +428,7 @@ def election_vote(request: HttpRequest, pk: int) -> HttpResponse:
     except services.DecisionRefused as refusal:
         context = _election_context(request, election, viewer, refusal=refusal.message)
         return _ballot_response(request, context, status=refusal.status)
-    htmx = request.htmx  # type: ignore[attr-defined]
+    htmx = request.htmx
     template = "decisions/partials/receipt.html" if htmx else "decisions/receipt.html"
     return render(
         request, template, {"election": election, "receipt": receipt}, status=201
@@ -436,7 +437,7 @@ def election_vote(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def election_open(request: HttpRequest, pk: int) -> HttpResponse:
+def election_open(request: MemberRequest, pk: int) -> HttpResponse:
     election, viewer = _election(request, pk)
     form = OpenForm(request.POST)
     if form.is_valid():
@@ -460,7 +461,7 @@ def election_open(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def nomination_new(request: HttpRequest, pk: int) -> HttpResponse:
+def nomination_new(request: MemberRequest, pk: int) -> HttpResponse:
     election, viewer = _election(request, pk)
     form = NominationForm(request.POST)
     if form.is_valid():
@@ -497,7 +498,7 @@ def _nomination_action(
 
 @login_required
 @require_POST
-def nomination_second(request: HttpRequest, pk: int) -> HttpResponse:
+def nomination_second(request: MemberRequest, pk: int) -> HttpResponse:
     return _nomination_action(
         request,
         pk,
@@ -508,7 +509,7 @@ def nomination_second(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def nomination_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+def nomination_withdraw(request: MemberRequest, pk: int) -> HttpResponse:
     return _nomination_action(
         request,
         pk,
@@ -519,7 +520,7 @@ def nomination_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def nomination_reject(request: HttpRequest, pk: int) -> HttpResponse:
+def nomination_reject(request: MemberRequest, pk: int) -> HttpResponse:
     reason = request.POST.get("reason", "")
     return _nomination_action(
         request,
