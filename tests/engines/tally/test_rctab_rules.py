@@ -436,3 +436,84 @@ def test_everyone_excluded_ends_without_a_winner(tmp_path: Path) -> None:
     assert len(report["results"]) == 1
     assert report["results"][0]["tally"] == {}
     assert report["results"][0]["inactiveBallots"]["exhaustedChoices"] == "1"
+
+
+def write_ess_contest(
+    folder: Path, rows: list[list[str | None]], rules: dict[str, Any]
+) -> Path:
+    """An ES&S contest (candidates A, B, C; delimiter "|") with ``rules``."""
+    from openpyxl import Workbook
+
+    folder.mkdir(parents=True, exist_ok=True)
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["Ballot", "Choice 1", "Choice 2"])
+    for number, row in enumerate(rows, start=1):
+        sheet.append([number, *row])
+    workbook.save(folder / "ballots.xlsx")
+    config = {
+        "outputSettings": {"contestName": "Test"},
+        "cvrFileSources": [
+            {
+                "filePath": "ballots.xlsx",
+                "provider": "ess",
+                "firstVoteColumnIndex": "2",
+                "firstVoteRowIndex": "2",
+                "overvoteDelimiter": "|",
+            }
+        ],
+        "candidates": [{"name": name} for name in ("A", "B", "C")],
+        "rules": {
+            "tiebreakMode": "useCandidateOrder",
+            "overvoteRule": "exhaustIfMultipleContinuing",
+            "winnerElectionMode": "singleWinnerMajority",
+            "numberOfWinners": "1",
+            "decimalPlacesForVoteArithmetic": "4",
+            "maxSkippedRanksAllowed": "1",
+            "maxRankingsAllowed": "2",
+            **rules,
+        },
+    }
+    path = folder / "contest_config.json"
+    path.write_text(json.dumps(config), encoding="utf-8")
+    return path
+
+
+def test_overvote_counts_only_continuing_marks_and_repeats_count_twice(
+    tmp_path: Path,
+) -> None:
+    # Ballots: 4 x C; 3 x A; 1 x B; 1 x B then "A|B"; 1 x "A|A".
+    # Round 1: "A|A" names A twice: two continuing marks, an overvote (1).
+    # C 4, A 3, B 2 of 9 active; threshold 5; B is eliminated.
+    # Round 2: the B-only ballot exhausts; "A|B" now has one continuing mark
+    # (A), so it counts for A: A 4, C 4; the 4-4 tie between the last two is
+    # broken by candidate order: A, the earlier, wins.
+    config = write_ess_contest(
+        tmp_path / "c",
+        [["C", None]] * 4
+        + [["A", None]] * 3
+        + [["B", None], ["B", "A|B"], ["A|A", None]],
+        {},
+    )
+    rounds = run(config, tmp_path / "out")["results"]
+    assert rounds[0]["inactiveBallots"]["overvotes"] == "1"
+    assert rounds[0]["tally"] == {"A": "3", "B": "2", "C": "4"}
+    assert rounds[0]["tallyResults"] == [
+        {"eliminated": "B", "transfers": {"A": "1", "exhausted": "1"}}
+    ]
+    assert rounds[1]["tally"] == {"A": "4", "C": "4"}
+    assert rounds[1]["tallyResults"] == [{"elected": "A", "transfers": {}}]
+
+
+def test_repeated_name_within_one_rank_is_a_duplicate(tmp_path: Path) -> None:
+    # With exhaustOnDuplicateCandidate the second "A" of "A|A" is a repeat:
+    # the ballot is inactive by repeated rankings before the overvote rule.
+    config = write_ess_contest(
+        tmp_path / "c",
+        [["A", None]] * 2 + [["B", None], ["A|A", None]],
+        {"exhaustOnDuplicateCandidate": True, "overvoteRule": "exhaustImmediately"},
+    )
+    rounds = run(config, tmp_path / "out")["results"]
+    assert rounds[0]["inactiveBallots"]["repeatedRankings"] == "1"
+    assert rounds[0]["inactiveBallots"]["overvotes"] == "0"

@@ -494,9 +494,14 @@ def read_ess_xlsx_records(
 
 
 def read_generic_csv_records(
-    path: str | Path, *, first_vote_row: int, first_vote_column: int
+    path: str | Path, *, first_vote_column: int
 ) -> tuple[list[str], list[RawRecord]]:
-    """Read RCTab's generic CSV: header names candidates, cells are rank numbers."""
+    """Read RCTab's generic CSV: header names candidates, cells are rank numbers.
+
+    Row 1 is the header; every later row is one record (as RCTab reads it,
+    whatever ``firstVoteRowIndex`` says).  Columns from ``first_vote_column``
+    are candidates; a cell holds the rank given to that column's candidate.
+    """
     path = Path(path)
     try:
         text = path.read_bytes().decode("utf-8-sig")
@@ -523,7 +528,7 @@ def read_generic_csv_records(
         names.append(name)
     records: list[RawRecord] = []
     for line_number, row in enumerate(rows, start=1):
-        if line_number < max(first_vote_row, 2):
+        if line_number < 2:
             continue
         marks_by_rank: dict[int, list[str]] = {}
         for offset, name in enumerate(names):

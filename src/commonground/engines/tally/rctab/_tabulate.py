@@ -34,9 +34,7 @@ def _read_source(config: RctabConfig, source: CvrSource) -> list[RawRecord]:
         return records
     if source.provider == "genericCsv":
         _, records = read_generic_csv_records(
-            source.path,
-            first_vote_row=source.first_vote_row,
-            first_vote_column=source.first_vote_column,
+            source.path, first_vote_column=source.first_vote_column
         )
         return records
     return read_ess_xlsx_records(
