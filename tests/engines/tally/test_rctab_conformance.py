@@ -90,8 +90,20 @@ ERROR_CASES: dict[str, tuple[int, list[str]]] = {
     "invalid_sources_test": (
         4,
         [
-            str(SHARED_DATA / "rctab" / "invalid_sources_test" / "test_data" / "nonexistent_path"),
-            str(SHARED_DATA / "rctab" / "invalid_sources_test" / "test_data" / "nonexistent_path2"),
+            str(
+                SHARED_DATA
+                / "rctab"
+                / "invalid_sources_test"
+                / "test_data"
+                / "nonexistent_path"
+            ),
+            str(
+                SHARED_DATA
+                / "rctab"
+                / "invalid_sources_test"
+                / "test_data"
+                / "nonexistent_path2"
+            ),
             "cvrFileSources[2].filePath",
             "cvrFileSources[3].firstVoteRowIndex",
             "rules.randomSeed",
