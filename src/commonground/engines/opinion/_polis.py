@@ -356,17 +356,19 @@ def _apply_votes(
     last = len(key) - 1 - first_rev
     rows, cols, internal = rows[last], cols[last], internal[last]
     touched = np.unique(rows)
-    old_vals = state.values[touched, :m].copy()
-    old_vot = state.voted[touched, :m].copy()
+    old_block = np.hstack([state.values[touched, :m], state.voted[touched, :m]])
     old_cell_val = state.values[rows, cols].copy()
     old_cell_vot = state.voted[rows, cols].copy()
     state.values[rows, cols] = internal
     state.voted[rows, cols] = 1.0
-    new_vals = state.values[touched, :m]
-    new_vot = state.voted[touched, :m]
-    state.gram_s[:m, :m] += new_vals.T @ new_vals - old_vals.T @ old_vals
-    state.gram_b[:m, :m] += new_vals.T @ new_vot - old_vals.T @ old_vot
-    state.gram_n[:m, :m] += new_vot.T @ new_vot - old_vot.T @ old_vot
+    new_block = np.hstack([state.values[touched, :m], state.voted[touched, :m]])
+    # One product gives the changes of S = RᵀR, B = RᵀV and N = VᵀV at once.
+    stacked = np.vstack([new_block, old_block])
+    signs = np.concatenate([np.ones(len(touched)), -np.ones(len(touched))])
+    delta = (stacked * signs[:, None]).T @ stacked
+    state.gram_s[:m, :m] += delta[:m, :m]
+    state.gram_b[:m, :m] += delta[:m, m:]
+    state.gram_n[:m, :m] += delta[m:, m:]
     np.add.at(state.col_sum, cols, internal - old_cell_val)
     np.add.at(state.col_count, cols, 1.0 - old_cell_vot)
     np.add.at(state.row_count, rows, (1.0 - old_cell_vot).astype(np.int64))
@@ -443,23 +445,16 @@ def _project(
     comps: NDArray[np.float64],
     mu: NDArray[np.float64],
     mod_out: NDArray[np.bool_],
-    rows: NDArray[np.int64] | None = None,
 ) -> NDArray[np.float64]:
     """Participant projections with Pol.is's sparsity scaling (step 6)."""
     n, m = state.n_rows, state.n_cols
-    if rows is None:
-        rows = np.arange(n, dtype=np.int64)
     if len(comps) < 2:
-        return np.zeros((len(rows), 2))
+        return np.zeros((n, 2))
     w = comps.T  # m × 2
-    if len(rows) == n:
-        vals = state.values[:n, :m]
-        vot = state.voted[:n, :m]
-    else:
-        vals = state.values[rows, :m]
-        vot = state.voted[rows, :m]
+    vals = state.values[:n, :m]
+    vot = state.voted[:n, :m]
     proj = vals @ w - vot @ (mu[:, None] * w)
-    n_votes = state.row_count[rows].astype(np.float64)
+    n_votes = state.row_count[:n].astype(np.float64)
     if mod_out.any():
         n_mod = float(mod_out.sum())
         n_votes = n_votes + n_mod - vot[:, mod_out].sum(axis=1)
@@ -535,12 +530,8 @@ def _tick(
     state.pca_eigenvalues = eigenvalues
     state.pca_center = mu
     in_rows = np.flatnonzero(state.in_conv[:n]).astype(np.int64)
-    if group_clustering or need_group_votes:
-        proj = _project(state, comps, mu, mod_out)
-        in_proj = proj[in_rows]
-    else:
-        in_proj = _project(state, comps, mu, mod_out, in_rows)
-        proj = in_proj
+    proj = _project(state, comps, mu, mod_out)
+    in_proj = proj[in_rows]
     labels = np.full(n, -1, dtype=np.int64)
     silhouettes: dict[int, float] = {}
     best_k: int | None = None
