@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,8 +11,12 @@ from typing import Any
 
 import pytest
 
+import commonground
 from commonground.cli import main
 from support import shared_data
+
+# The folder holding the ``commonground`` package under test, for the subprocess.
+SOURCE_ROOT = Path(commonground.__file__).resolve().parent.parent
 
 
 def _strings(value: Any) -> Any:
@@ -78,6 +83,7 @@ def test_cli_command_reports_an_invalid_config_with_exit_4_and_no_files(
         capture_output=True,
         text=True,
         check=False,
+        env={**os.environ, "PYTHONPATH": str(SOURCE_ROOT)},
     )
     assert completed.returncode == 4
     assert completed.stdout == ""
