@@ -279,3 +279,29 @@ def test_no_ballot_content_reaches_the_logs(open_ballot, members, caplog):
     payload = Ballot.objects.get().payload
     assert payload not in caplog.text
     assert '"ranking"' not in caplog.text
+
+
+def test_a_cast_that_fails_half_way_leaves_neither_participation_nor_ballot(
+    open_ballot, members, monkeypatch
+):
+    election = open_ballot()
+
+    def crash(**kwargs):
+        raise ConnectionError("database went away between the two inserts")
+
+    monkeypatch.setattr(Ballot.objects, "create", crash)
+    with pytest.raises(ConnectionError):
+        services.ballot_cast(member=members[0], election=election, marks=ranks(0))
+    monkeypatch.undo()
+    assert Participation.objects.count() == 0 and Ballot.objects.count() == 0
+    services.ballot_cast(member=members[0], election=election, marks=ranks(0))
+    assert Participation.objects.count() == 1 and Ballot.objects.count() == 1
+
+
+def test_trackers_are_unique_and_the_same_for_the_same_ballot():
+    import uuid
+
+    ids = [uuid.uuid4() for _ in range(10_000)]
+    codes = {tracker_code(ballot_id) for ballot_id in ids}
+    assert len(codes) == len(ids)
+    assert tracker_code(ids[0]) == tracker_code(ids[0])

@@ -445,3 +445,19 @@ def test_proposals_and_hustings_have_threads_for_members_only(
         and "Caps." in hustings.text
     )
     assert comment.pk
+
+
+def test_markdown_in_proposals_and_statements_is_rendered_safely(group, members):
+    proposal = services.proposal_create(
+        author=members[0],
+        group=group,
+        title="<b>Bold</b>",
+        text="Hello <script>alert('x')</script> [link](javascript:alert(1)) **strong**",
+    )
+    page = logged_in(members[0]).get(
+        reverse("decisions:proposal_detail", args=[proposal.pk])
+    )
+    assert "<script>alert" not in page.text
+    assert 'href="javascript:' not in page.text
+    assert "<strong>strong</strong>" in page.text
+    assert "&lt;b&gt;Bold&lt;/b&gt;" in page.text

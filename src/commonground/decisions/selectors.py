@@ -252,7 +252,9 @@ def chart_data(data: dict[str, Any]) -> dict[str, Any]:
             before = float(previous["tallies"].get(name, "0"))
             if before <= 0:
                 continue
-            kept = before if name not in moved else 0.0
+            # A candidate whose votes move keeps what the round leaves them (the
+            # quota after a surplus, nothing after an exclusion); others keep all.
+            kept = before if name not in moved else float(r["tallies"].get(name, "0"))
             if kept > 0:
                 links.append(
                     {
