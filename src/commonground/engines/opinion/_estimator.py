@@ -227,8 +227,9 @@ class OpinionMap:
         params = self._validated_params()
         if statements is None:
             statements = self._statements
-        all_votes = concat_votes(self._votes, batch)
-        if params["mode"] == "improved":
+        polis = params["mode"] == "polis"
+        all_votes = self._votes if polis else concat_votes(self._votes, batch)
+        if not polis:
             from ._improved import fit_improved
 
             result, cache_improved = fit_improved(
@@ -247,6 +248,24 @@ class OpinionMap:
         self._cache = cache
         self._learn(result, cache)
         return self
+
+    @classmethod
+    def from_state(cls, state: Any, **params: Any) -> OpinionMap:
+        """A polis-mode map that continues from a stored ``PolisState``.
+
+        ``OpinionMap.from_state(PolisState.from_json(text)).partial_fit(batch)``
+        gives the same result as calling ``partial_fit(batch)`` on the map that
+        produced the state, even after a restart (spec §4.4).
+        """
+        from ._polis import PolisState
+
+        if not isinstance(state, PolisState):
+            raise TypeError("from_state needs a PolisState")
+        model = cls(mode="polis", **params)
+        model._votes = VoteTable.empty()
+        model._statements = state.statements
+        model._cache = state
+        return model
 
     def _learn(self, result: OpinionResult, arrays: FittedArrays) -> None:
         self.result_ = result

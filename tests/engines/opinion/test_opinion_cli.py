@@ -1,0 +1,187 @@
+"""``commonground opinion`` (spec §7): inputs, exit codes, JSON and text output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from opinion_conformance import opendata_dir
+
+from commonground.cli import main as commonground_main
+from commonground.engines.opinion.cli import main
+
+HEADER = "participant,statement,vote,timestamp\n"
+
+
+def camps_csv(tmp_path: Path, *, timed: bool = True) -> Path:
+    lines = [HEADER.rstrip("\n")]
+    t = 1_700_000_000_000
+    for p in range(12):
+        for s in range(8):
+            vote = "agree" if (p < 6) == (s < 4) else "disagree"
+            if (p + s) % 9 == 0:
+                vote = "pass"
+            lines.append(f"p{p},s{s},{vote},{t if timed else ''}")
+            t += 1500
+    path = tmp_path / "votes.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.mark.parametrize("mode", ["polis", "improved"])
+def test_votes_csv_to_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], mode: str
+) -> None:
+    path = camps_csv(tmp_path)
+    code, out, err = run(capsys, str(path), "--mode", mode)
+    assert code == 0, err
+    assert out.endswith("}\n") and out.count("\n") == 1
+    data = json.loads(out)
+    assert data["format"] == "commonground-opinion/1"
+    assert data["mode"] == mode
+    assert data["input"]["source"] == "votes-csv"
+    assert data["input"]["votes"] == 96
+    assert data["k"] == 2
+    assert list(data["participants"])[:3] == ["p0", "p1", "p10"]  # code-point order
+    code, again, _ = run(capsys, str(path), "--mode", mode)
+    assert again == out  # byte-identical
+
+
+def test_polis_replay_and_window(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = camps_csv(tmp_path)
+    code, out, err = run(
+        capsys, str(path), "--mode", "polis", "--replay", "--replay-window-ms", "3000"
+    )
+    assert code == 0, err
+    diagnostics = json.loads(out)["diagnostics"]
+    assert diagnostics["replay_window_ms"] == 3000
+    assert diagnostics["ticks"] == 48  # two votes (1.5 s apart) per 3 s window
+    assert diagnostics["reboot_before_final"] is True
+
+
+def test_replay_without_timestamps_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = camps_csv(tmp_path, timed=False)
+    code, out, err = run(capsys, str(path), "--mode", "polis", "--replay")
+    assert code == 2 and out == ""
+    assert err.startswith(f"{path}:1: timestamp: ")
+    code, out, err = run(capsys, str(path), "--replay")  # improved: ignored
+    assert code == 0
+    assert "replay_ignored" in json.loads(out)["diagnostics"]["warnings"]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("p1,s1,maybe,\n", ":2: vote: 'maybe' is not one of"),
+        ("p1,s1\n", ":2: row: expected 4 columns, found 2"),
+    ],
+)
+def test_bad_input_exits_2_with_file_line_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], body: str, expected: str
+) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(HEADER + body, encoding="utf-8")
+    code, out, err = run(capsys, str(path))
+    assert code == 2 and out == ""
+    assert err == f"{path}{expected}" + err[len(str(path)) + len(expected) :]
+    assert "Traceback" not in err
+
+
+def test_usage_errors_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "--mode", "other", str(tmp_path))[0] == 2
+    assert run(capsys)[0] == 2
+    code, _out, err = run(capsys, str(tmp_path / "missing.csv"))
+    assert code == 2 and "missing.csv:0: file: no such file" in err
+    assert run(capsys, str(camps_csv(tmp_path)), "--seed", "-1")[0] == 2
+
+
+def test_comments_option_applies_moderation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    comments = tmp_path / "statements.csv"
+    comments.write_text(
+        "statement,moderated,is_meta,text\ns0,-1,false,Gone\ns1,0,false,Kept\n"
+    )
+    code, out, err = run(
+        capsys, str(camps_csv(tmp_path)), "--comments", str(comments), "--mode", "polis"
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["input"]["moderated_out"] == ["s0"]
+    assert data["statements"]["s0"]["moderated_out"] is True
+
+
+def test_empty_conversation_is_not_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "votes.csv"
+    path.write_text(HEADER)
+    for mode in ("polis", "improved"):
+        code, out, err = run(capsys, str(path), "--mode", mode)
+        assert code == 0, err
+        data = json.loads(out)
+        assert data["k"] == 0 and data["participants"] == {}
+        assert "no_votes" in data["diagnostics"]["warnings"]
+
+
+def test_text_summary_of_an_open_data_export(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    folder = opendata_dir("brexit-consensus")
+    code, out, err = run(capsys, str(folder), "--mode", "polis", "--format", "text")
+    assert code == 0, err
+    assert "204 participants, 50 statements, 5303 votes" in out
+    assert "Group A:" in out and "Group B:" in out
+    assert "What most participants agree on:" in out
+    assert "Common ground" in out
+    # statement text comes from comments.csv
+    assert "The Northern Ireland/Republic of Ireland border" in out
+
+
+def test_matrix_export_folder_and_dispatcher(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = opendata_dir("brexit-consensus")
+    matrix = folder / "participants-votes.csv"
+    code = commonground_main(["opinion", str(matrix), "--mode", "polis"])
+    out = capsys.readouterr().out
+    assert code == 0
+    data = json.loads(out)
+    assert data["input"]["source"] == "polis-matrix"
+    assert data["input"]["votes"] == 5303
+
+
+def test_installed_command_runs_in_a_fresh_process(tmp_path: Path) -> None:
+    path = camps_csv(tmp_path)
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "commonground.cli",
+            "opinion",
+            str(path),
+            "--format",
+            "text",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "opinion group(s)" in completed.stdout
