@@ -198,4 +198,4 @@ def test_results_are_emailed_once_when_counted(
             services.election_count(election_id=election.pk)
     results = [m for m in mail.outbox if "Results" in m.subject]
     assert len(results) == 7
-    assert "Elected: B" in results[0].body
+    assert "Chosen: B" in results[0].body

@@ -222,7 +222,7 @@ def test_results_page_shows_winners_rounds_trackers_hashes_and_chart_data(
         )
     assert response.status_code == 200
     text = response.text
-    assert "Elected: <strong>Bo</strong>" in text
+    assert "Chosen: <strong>Bo</strong>" in text
     assert all(receipt.tracker in text for receipt in receipts)
     assert '<script id="result-chart-data" type="application/json">' in text
     assert "echarts.min.js" in text and "js/decisions.js" in text

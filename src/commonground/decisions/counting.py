@@ -168,8 +168,9 @@ def election_outcome(
         names = ", ".join(result["winners"]) or "nobody"
         passed = quorum_met
         outcome["passed"] = passed
+        chosen = "Elected" if election.kind == Election.Kind.ELECTION else "Chosen"
         outcome["summary"] = (
-            f"Elected: {names}. {ballots} of {roll_size} eligible members voted."
+            f"{chosen}: {names}. {ballots} of {roll_size} eligible members voted."
             if quorum_met
             else f"The quorum was not reached ({ballots} of {roll_size} voted); nobody is elected."
         )
@@ -186,9 +187,12 @@ def round_sentence(round_data: Mapping[str, Any], quota: str | None) -> str:
     excluded = ", ".join(round_data.get("excluded", []))
     parts: list[str] = []
     if action in ("first_count", "count", "scoring"):
+        ranked_round = action == "first_count" or bool(round_data.get("threshold"))
         parts.append(
             "Every ballot counts for its first choice."
-            if action == "first_count"
+            if ranked_round and round_data.get("round", 1) == 1
+            else "Every ballot counts for its highest-ranked remaining candidate."
+            if ranked_round
             else "The votes are totalled."
         )
         if quota:

@@ -21,7 +21,7 @@ from unittest import mock
 from django.test import override_settings
 from django.utils import timezone
 
-from commonground.members.demo import email_for
+from commonground.members.demo import LOGINS, email_for
 from commonground.members.models import Group, Membership, User
 
 from . import services
@@ -86,7 +86,12 @@ def _selection(
             required_seconds=1,
         ),
     )
-    people = _members(national, {officer.pk, demo_member.pk}, 60)
+    named = set(
+        User.objects.filter(
+            email__in=[email_for(local) for local, _, _ in LOGINS]
+        ).values_list("pk", flat=True)
+    )
+    people = _members(national, named | {officer.pk, demo_member.pk}, 60)
     nominees, seconders = people[:8], people[8:]
     for nominee, statement in zip(nominees, STATEMENTS, strict=True):
         nomination = services.nomination_submit(

@@ -30,6 +30,7 @@
         tooltip: { trigger: "item" },
         series: [{
           type: "sankey", data: data.sankey.nodes, links: data.sankey.links,
+          left: 8, right: 160, top: 10, bottom: 10,
           emphasis: { focus: "adjacency" }, nodeAlign: "left", label: { fontSize: 11 }
         }]
       });
