@@ -262,7 +262,7 @@ def lloyd(points: Points, centres: Points, max_iter: int = 300) -> Clustering:
     )
 
 
-SMALL_PROBLEM = 60_000  # runs x points x clusters below which Lloyd runs batched
+SMALL_PROBLEM = 20_000  # points x clusters up to which Lloyd runs batched
 
 
 def lloyd_batch(
@@ -341,7 +341,7 @@ def kmeans(
         _kmeans_plus_plus(points, k, generator(seed, purpose, k, tag * 1000 + run))
         for run in range(n_init)
     ]
-    if n_init * len(points) * k <= SMALL_PROBLEM:
+    if len(points) * k <= SMALL_PROBLEM:
         results = lloyd_batch(points, starts, max_iter)
     else:
         results = [lloyd(points, start, max_iter) for start in starts]
