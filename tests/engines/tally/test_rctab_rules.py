@@ -517,3 +517,39 @@ def test_repeated_name_within_one_rank_is_a_duplicate(tmp_path: Path) -> None:
     rounds = run(config, tmp_path / "out")["results"]
     assert rounds[0]["inactiveBallots"]["repeatedRankings"] == "1"
     assert rounds[0]["inactiveBallots"]["overvotes"] == "0"
+
+
+def test_minimum_vote_threshold_drops_every_candidate_below_it_at_once(
+    tmp_path: Path,
+) -> None:
+    # Ballots: 4 x A; 3 x B; 1 x C then B; 1 x D then B. minimumVoteThreshold 2.
+    # Round 1: 9 active, threshold floor(9/2)+1 = 5, nobody wins; C and D (1 < 2)
+    # are both eliminated, no tie-break. Round 2: A 4, B 3 + 2 = 5 >= 5: B wins.
+    config = write_contest(
+        tmp_path / "c",
+        ["A", "B", "C", "D"],
+        [["1", "", "", ""]] * 4
+        + [["", "1", "", ""]] * 3
+        + [["", "2", "1", ""], ["", "2", "", "1"]],
+        rules={"minimumVoteThreshold": "2"},
+    )
+    rounds = run(config, tmp_path / "out")["results"]
+    assert [r.get("eliminated") for r in rounds[0]["tallyResults"]] == ["C", "D"]
+    assert rounds[1]["tally"] == {"A": "4", "B": "5"}
+    assert rounds[1]["tallyResults"] == [{"elected": "B", "transfers": {}}]
+
+
+def test_minimum_vote_threshold_above_everyone_aborts(tmp_path: Path) -> None:
+    # 5 x A, 4 x B with minimumVoteThreshold 7: the threshold is raised to 7,
+    # nobody reaches it, and every declared candidate is below the minimum.
+    config = write_contest(
+        tmp_path / "c",
+        ["A", "B"],
+        [["1", ""]] * 5 + [["", "1"]] * 4,
+        rules={"minimumVoteThreshold": "7"},
+    )
+    with pytest.raises(TallyError) as caught:
+        tabulate_rctab(config, tmp_path / "out")
+    assert caught.value.exit_code == 5
+    assert "minimum vote threshold (7)" in str(caught.value)
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

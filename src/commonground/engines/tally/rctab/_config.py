@@ -98,6 +98,7 @@ class RctabConfig:
     stop_after_round: int | None
     exhaust_on_duplicate: bool
     cutoff_elimination: bool
+    minimum_vote_threshold: Decimal = Decimal(0)
     warnings: tuple[str, ...] = ()
 
     @property
@@ -396,6 +397,21 @@ def _validate(path: Path, data: dict[str, Any]) -> RctabConfig:  # noqa: C901, P
             )
             stop_after = None
 
+    minimum = Decimal(0)
+    minimum_text = _text(rules.get("minimumVoteThreshold"))
+    if minimum_text:
+        try:
+            minimum = Decimal(minimum_text)
+        except InvalidOperation:
+            minimum = Decimal(-1)
+        if not minimum.is_finite() or minimum < 0:
+            errors.add(
+                "rules.minimumVoteThreshold",
+                rules.get("minimumVoteThreshold"),
+                "blank or a number of at least 0",
+            )
+            minimum = Decimal(0)
+
     # Candidates: names and aliases must all be distinct.
     candidates: list[CandidateEntry] = []
     raw_candidates = data.get("candidates")
@@ -549,5 +565,6 @@ def _validate(path: Path, data: dict[str, Any]) -> RctabConfig:  # noqa: C901, P
         stop_after_round=stop_after,
         exhaust_on_duplicate=booleans["exhaustOnDuplicateCandidate"],
         cutoff_elimination=booleans["cutoffElimination"],
+        minimum_vote_threshold=minimum,
         warnings=tuple(notes),
     )

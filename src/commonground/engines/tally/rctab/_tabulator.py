@@ -424,9 +424,15 @@ class Tabulation:
                 return votes * share
         places = config.decimal_places if config.non_integer_threshold else 0
         if config.hare_quota:
-            return ceiling(exact / max(self.seats, 1), places)
-        base = truncate(exact / (self.seats + 1), places)
-        return base + Decimal(1).scaleb(-places)
+            threshold = ceiling(exact / max(self.seats, 1), places)
+        else:
+            base = truncate(exact / (self.seats + 1), places)
+            threshold = base + Decimal(1).scaleb(-places)
+        # RCTab never lets the threshold fall below minimumVoteThreshold.
+        minimum = config.minimum_vote_threshold
+        if minimum > 0 and minimum > threshold:
+            return minimum
+        return threshold
 
     def identify_winners(self, record: RoundRecord) -> list[str]:
         config = self.config
@@ -457,7 +463,13 @@ class Tabulation:
             or config.first_round_determines_threshold
         ):
             found = [self.highest(found, record)]
-        if self.seats == 1 and not found and len(continuing) == 2 and unfilled == 1:
+        if (
+            self.seats == 1
+            and not found
+            and len(continuing) == 2
+            and unfilled == 1
+            and all(tally[n] >= config.minimum_vote_threshold for n in continuing)
+        ):
             found = [self.highest(continuing, record)]
         return found
 
@@ -493,6 +505,17 @@ class Tabulation:
         tally = record.tally
         if UWI in continuing and tally[UWI] > 0:
             return [UWI]
+        minimum = config.minimum_vote_threshold
+        if minimum > 0:
+            below = [n for n in continuing if tally[n] < minimum]
+            declared = [n for n in self.all_names if n != UWI]
+            if below and len(below) >= len(declared):
+                raise TallyAbortedError(
+                    f"round {record.number}: every declared candidate is below the "
+                    f"minimum vote threshold ({minimum}); the count cannot go on"
+                )
+            if below:
+                return below
         if config.cutoff_elimination:
             below = [n for n in continuing if tally[n] < record.threshold]
             if below:
