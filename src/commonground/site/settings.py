@@ -233,6 +233,15 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not _redis_url)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TIMEZONE = TIME_ZONE
+# Periodic work (run by `celery -A commonground.site worker --beat`). Every task is
+# idempotent and nothing correctness-critical waits for it: a ballot's state follows
+# from its times, casting seals a due election and the results page counts a closed one.
+CELERY_BEAT_SCHEDULE = {
+    "decisions-sweep": {"task": "decisions.sweep", "schedule": 60.0},
+}
+
+# Absolute links in emails ("https://members.example.org"); site-relative without it.
+SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
 
 LOGGING = {
     "version": 1,
