@@ -36,7 +36,7 @@ from typing import Any
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 STRATEGIES = REPOSITORY / "tests" / "engines" / "tally" / "test_fuzz_tally_readers.py"
-READER_NAMES = ["blt", "csv", "cdf-json", "ess-xlsx"]
+READER_NAMES = ["blt", "csv", "cdf-json", "ess-xlsx", "preflib", "rctab-config"]
 
 
 def strategies() -> ModuleType:

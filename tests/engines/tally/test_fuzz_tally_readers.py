@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable
@@ -21,7 +22,13 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from commonground.engines.tally import TallyError, TallyInputError, count, load_ballots
+from commonground.engines.tally import (
+    TallyError,
+    TallyInputError,
+    count,
+    load_ballots,
+    tabulate_rctab,
+)
 
 # --- shared pieces ---------------------------------------------------------------
 
@@ -391,6 +398,213 @@ def ess_xlsx(draw: st.DrawFn) -> bytes:
     return draw(corrupt(buffer.getvalue()))
 
 
+# --- PrefLib (.soi / .toc) --------------------------------------------------------------
+
+
+@st.composite
+def preflib_text(draw: st.DrawFn) -> bytes:
+    n = draw(st.integers(0, 5))
+    lines = [f"# FILE NAME: {draw(usual_names)}.soi", f"# NUMBER ALTERNATIVES: {n}"]
+    for i in range(1, n + 1 + draw(st.sampled_from([0, 0, 0, -1, 1]))):
+        number = draw(st.one_of(st.just(i), st.just(i), small_ints))
+        lines.append(f"# ALTERNATIVE NAME {number}: {draw(usual_names)}")
+    mark = st.one_of(*[st.integers(1, max(1, n)).map(str)] * 3, numberish)
+    for _ in range(draw(st.integers(0, 5))):
+        marks = []
+        for _ in range(draw(st.integers(0, 4))):
+            if draw(st.integers(0, 3)) == 0:
+                marks.append("{" + ",".join(draw(st.lists(mark, max_size=3))) + "}")
+            else:
+                marks.append(draw(mark))
+        lines.append(f"{draw(weights)}: {','.join(marks)}")
+    data = draw(line_endings).join(lines).encode("utf-8", "surrogatepass")
+    return draw(corrupt(data))
+
+
+# --- RCTab configuration -------------------------------------------------------------------
+
+# The cast-vote records every generated configuration reads (generic CSV; rank numbers
+# per candidate column): a skipped rank, an equal ranking (overvote), a blank ballot
+# and a write-in.
+RCTAB_CVR = (
+    "id,Lettuce,Broccoli,Cucumber,Write-In\n"
+    "1,1,2,,\n2,2,1,3,\n3,,1,1,\n4,1,,2,3\n5,,,,\n6,3,,1,2\n7,1,3,,\n8,,1,2,\n"
+)
+# Each rule: (valid values, invalid values); a generated configuration picks an
+# invalid value now and then, so most configurations get past validation.
+RCTAB_OPTIONS: dict[str, tuple[list[Any], list[Any]]] = {
+    "tiebreakMode": (
+        [
+            "useCandidateOrder",
+            "random",
+            "generatePermutation",
+            "previousRoundCountsThenRandom",
+        ],
+        ["stopCountingAndAsk", "bogus"],
+    ),
+    "overvoteRule": (
+        ["exhaustImmediately", "alwaysSkipToNextRank", "exhaustIfMultipleContinuing"],
+        ["bogus"],
+    ),
+    "winnerElectionMode": (
+        [
+            "singleWinnerMajority",
+            "singleWinnerMajority",
+            "multiWinnerAllowMultipleWinnersPerRound",
+            "multiWinnerAllowOnlyOneWinnerPerRound",
+            "bottomsUp",
+            "bottomsUpUsingPercentageThreshold",
+            "multiPassIrv",
+        ],
+        ["bogus"],
+    ),
+    "randomSeed": (["42", "-7", "0"], ["", "x", "140737488355328"]),
+    "numberOfWinners": (["1", "1", "2", "0"], ["-1", "x", 1]),
+    "multiSeatBottomsUpPercentageThreshold": (["", "", "25", "12.5"], ["0", "101"]),
+    "decimalPlacesForVoteArithmetic": (["4", "1", "20"], ["0", "21", "x"]),
+    "maxSkippedRanksAllowed": (["unlimited", "0", "1"], ["-1"]),
+    "maxRankingsAllowed": (["max", "3", "1"], ["0", "x"]),
+    "stopTabulationEarlyAfterRound": (["", "", "1", "2"], ["0", "x"]),
+}
+RCTAB_FLAGS = [
+    "nonIntegerWinningThreshold",
+    "doesFirstRoundDetermineThreshold",
+    "hareQuota",
+    "batchElimination",
+    "continueUntilTwoCandidatesRemain",
+    "exhaustOnDuplicateCandidate",
+    "cutoffElimination",
+]
+flag_values = st.sampled_from(
+    [False, False, False, True, True, "true", "false", "maybe", None]
+)
+
+
+MODE_WINNERS = {
+    "singleWinnerMajority": "1",
+    "multiWinnerAllowMultipleWinnersPerRound": "2",
+    "multiWinnerAllowOnlyOneWinnerPerRound": "2",
+    "bottomsUp": "2",
+    "bottomsUpUsingPercentageThreshold": "0",
+    "multiPassIrv": "2",
+}
+
+
+@st.composite
+def sound_rules(draw: st.DrawFn) -> dict[str, Any]:
+    """Rules that pass validation, varied over the options that change results."""
+    mode = draw(st.sampled_from(sorted(MODE_WINNERS)))
+    single = mode in ("singleWinnerMajority", "multiPassIrv")
+    rules: dict[str, Any] = {
+        "winnerElectionMode": mode,
+        "numberOfWinners": MODE_WINNERS[mode],
+        "tiebreakMode": draw(st.sampled_from(RCTAB_OPTIONS["tiebreakMode"][0])),
+        "randomSeed": draw(st.sampled_from(["42", "-7", "0"])),
+        "overvoteRule": draw(st.sampled_from(RCTAB_OPTIONS["overvoteRule"][0])),
+        "decimalPlacesForVoteArithmetic": draw(st.sampled_from(["4", "1", "20"])),
+        "maxSkippedRanksAllowed": draw(st.sampled_from(["unlimited", "0", "1"])),
+        "maxRankingsAllowed": draw(st.sampled_from(["max", "3"])),
+        "multiSeatBottomsUpPercentageThreshold": "25"
+        if mode == "bottomsUpUsingPercentageThreshold"
+        else "",
+        "stopTabulationEarlyAfterRound": draw(st.sampled_from(["", "", "1", "2"])),
+        "exhaustOnDuplicateCandidate": draw(st.booleans()),
+        "batchElimination": single and draw(st.booleans()),
+        "continueUntilTwoCandidatesRemain": single and draw(st.booleans()),
+        "doesFirstRoundDetermineThreshold": mode == "singleWinnerMajority"
+        and draw(st.booleans()),
+    }
+    if mode.startswith("multiWinnerAllow") and draw(st.booleans()):
+        rules[draw(st.sampled_from(["nonIntegerWinningThreshold", "hareQuota"]))] = True
+    return rules
+
+
+@st.composite
+def wild_rules(draw: st.DrawFn) -> dict[str, Any]:
+    """Any mix of valid and invalid settings."""
+    rules: dict[str, Any] = {}
+    for key, (valid, invalid) in RCTAB_OPTIONS.items():
+        choice = draw(st.integers(0, 9))
+        rules[key] = draw(st.sampled_from(invalid if choice == 0 else valid))
+    for flag in RCTAB_FLAGS:
+        if draw(st.booleans()):
+            rules[flag] = draw(flag_values)
+    return rules
+
+
+@st.composite
+def rctab_config(draw: st.DrawFn) -> bytes:
+    sound = draw(st.booleans())
+    rules = draw(sound_rules() if sound else wild_rules())
+    if sound:
+        people = ["Lettuce", "Broccoli", "Cucumber", "Kale"]
+        candidates: list[Any] = [
+            {
+                "name": name,
+                "excluded": name == "Kale" or draw(st.integers(0, 9)) == 0,
+                "aliases": [],
+            }
+            for name in people[: draw(st.integers(3, 4))]
+        ]
+        if draw(st.booleans()):
+            candidates[0]["aliases"] = ["1"]
+    else:
+        people = ["Lettuce", "Broccoli", "Cucumber", "Kale", ""]
+        candidates = [
+            maybe(
+                draw,
+                {
+                    "name": draw(st.sampled_from(people)),
+                    "excluded": draw(flag_values),
+                    "aliases": draw(st.lists(st.sampled_from(people), max_size=2)),
+                },
+            )
+            for _ in range(draw(st.integers(0, 4)))
+        ]
+    source = {
+        "filePath": "cvr.csv",
+        "provider": "genericCsv",
+        "contestId": "",
+        "firstVoteColumnIndex": "2",
+        "firstVoteRowIndex": "2",
+        "undeclaredWriteInLabel": "Write-In",
+        "overvoteLabel": "",
+        "treatBlankAsUndeclaredWriteIn": draw(st.booleans()),
+    }
+    if not sound:
+        source.update(
+            {
+                "undeclaredWriteInLabel": draw(
+                    st.sampled_from(["Write-In", "", "UWI"])
+                ),
+                "filePath": draw(st.sampled_from(["cvr.csv", "missing.csv", ""])),
+                "provider": draw(st.sampled_from(["genericCsv", "ess", "cdf", "x"])),
+                "firstVoteColumnIndex": draw(st.sampled_from(["2", "1", "9", "x"])),
+                "firstVoteRowIndex": draw(st.sampled_from(["2", "1", "0"])),
+                "treatBlankAsUndeclaredWriteIn": draw(flag_values),
+            }
+        )
+    config = {
+        "tabulatorVersion": "TEST",
+        "outputSettings": maybe(
+            draw,
+            {
+                "contestName": draw(usual_names),
+                "contestDate": "2026-01-01",
+                "contestJurisdiction": "",
+                "contestOffice": "",
+            },
+        ),
+        "cvrFileSources": maybe(
+            draw, [maybe(draw, source)] * draw(st.sampled_from([1, 1, 1, 1, 1, 0, 2]))
+        ),
+        "candidates": maybe(draw, candidates),
+        "rules": maybe(draw, rules),
+    }
+    data = json.dumps(maybe(draw, config)).encode("utf-8", "surrogatepass")
+    return draw(corrupt(data))
+
+
 # --- the property ----------------------------------------------------------------------
 
 # (input format, file suffix, strategy)
@@ -399,6 +613,8 @@ READERS: dict[str, tuple[str, st.SearchStrategy[bytes]]] = {
     "csv": (".csv", csv_text()),
     "cdf-json": (".json", cdf_json()),
     "ess-xlsx": (".xlsx", ess_xlsx()),
+    "preflib": (".soi", preflib_text()),
+    "rctab-config": ("_config.json", rctab_config()),
 }
 
 
@@ -412,6 +628,8 @@ def load_or_reject(data: bytes, input_format: str, folder: Path) -> str:
     suffix = READERS[input_format][0]
     path = folder / f"input{suffix}"
     path.write_bytes(data)
+    if input_format == "rctab-config":
+        return tabulate_or_reject(path, folder)
     try:
         election = load_ballots(path, input_format=input_format)
     except TallyInputError as error:
@@ -424,6 +642,22 @@ def load_or_reject(data: bytes, input_format: str, folder: Path) -> str:
         count(election, method=method, seed=1)
     except TallyError:
         return "rejected"
+    return "loaded"
+
+
+def tabulate_or_reject(config: Path, folder: Path) -> str:
+    """Run an RCTab configuration: reports written, or a ``TallyError`` (configuration,
+    input data or an aborted tabulation) and then no report at all (spec §7.3)."""
+    (folder / "cvr.csv").write_text(RCTAB_CVR, encoding="utf-8")
+    output = folder / "reports"
+    shutil.rmtree(output, ignore_errors=True)
+    output.mkdir()
+    try:
+        written = tabulate_rctab(config, output)
+    except TallyError as error:
+        assert not any(output.iterdir()), f"reports left after an error: {error}"
+        return "rejected"
+    assert written and all(Path(p).is_file() for p in written)
     return "loaded"
 
 
@@ -447,3 +681,5 @@ test_blt_reader_loads_or_rejects_cleanly = fuzz_reader("blt")
 test_csv_reader_loads_or_rejects_cleanly = fuzz_reader("csv")
 test_cdf_json_reader_loads_or_rejects_cleanly = fuzz_reader("cdf-json")
 test_ess_xlsx_reader_loads_or_rejects_cleanly = fuzz_reader("ess-xlsx")
+test_preflib_reader_loads_or_rejects_cleanly = fuzz_reader("preflib")
+test_rctab_config_tabulates_or_rejects_cleanly = fuzz_reader("rctab-config")
