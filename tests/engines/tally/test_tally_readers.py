@@ -233,3 +233,10 @@ def test_ess_xlsx_ballots_are_read_through_the_rctab_reader():
     assert election.source_format is not None
     assert election.total_weight == 10
     assert len(count(election, method="irv").winners) == 1
+
+
+def test_preflib_duplicate_alternative_names_are_an_input_error(tmp_path):
+    text = "# ALTERNATIVE NAME 1: A\n# ALTERNATIVE NAME 2: A\n1: 1,2\n"
+    with pytest.raises(TallyInputError) as caught:
+        load_ballots(write(tmp_path, "dup.soi", text))
+    assert (caught.value.location, caught.value.field) == ("line 2", "alternative")

@@ -189,19 +189,35 @@ def _blt_name(line: str) -> str:
     return text[:-1].rstrip() if text.endswith(",") else text
 
 
+class _LineError(Exception):
+    """A problem in one BLT ballot line; the caller adds the line number."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
 def read_blt(data: bytes, path: str | Path = "<blt>") -> Election:
     """Parse BLT (ERS/OpenSTV/Droop) ballot text; names are kept byte-exact."""
     text = _decode(data)
     raw_lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    lines = [
-        (number, _strip_comma(line))
-        for number, line in enumerate(raw_lines, start=1)
-        if line.strip()
-    ]
-    if not lines:
+    stripped = [line.strip() for line in raw_lines]
+    total = len(stripped)
+
+    def next_line(position: int) -> int:
+        while position < total and not stripped[position]:
+            position += 1
+        return position
+
+    last_line = total
+    while last_line > 0 and not stripped[last_line - 1]:
+        last_line -= 1
+    position = next_line(0)
+    if position >= total:
         raise TallyInputError(path, "line 1", "header", "the file is empty")
-    number, header = lines[0]
-    parts = header.split()
+    number = position + 1
+    parts = _clean(stripped[position]).split()
     if len(parts) != 2 or not all(p.isdigit() for p in parts):
         raise TallyInputError(
             path, f"line {number}", "header", "expected 'CANDIDATES SEATS'"
@@ -216,142 +232,121 @@ def read_blt(data: bytes, path: str | Path = "<blt>") -> Election:
     nicknames: dict[str, int] = {}
     withdrawn: set[int] = set()
     tie_order: list[int] | None = None
-    index = 1
 
-    def candidate(token: str, where: int, field: str) -> int:
+    def candidate(token: str, field: str) -> int:
         if token in nicknames:
             return nicknames[token]
         if not token.isdigit():
-            raise TallyInputError(
-                path, f"line {where}", field, f"{token!r} is not a candidate number"
-            )
+            raise _LineError(field, f"{token!r} is not a candidate number")
         value = int(token)
         if not 1 <= value <= count:
-            raise TallyInputError(
-                path,
-                f"line {where}",
-                field,
-                f"candidate number {value} is out of range 1..{count}",
+            raise _LineError(
+                field, f"candidate number {value} is out of range 1..{count}"
             )
         return value - 1
 
     # Option lines between the header and the ballots.
-    while index < len(lines):
-        number, line = lines[index]
-        stripped = line.strip()
-        if stripped.startswith("-"):
-            for token in stripped.split():
-                if not re.fullmatch(r"-\d+", token):
-                    raise TallyInputError(
-                        path, f"line {number}", "withdrawn", f"bad entry {token!r}"
-                    )
-                withdrawn.add(candidate(token[1:], number, "withdrawn"))
-        elif stripped.startswith("["):
-            match = re.fullmatch(r"\[\s*(\w+)\s*(.*?)\s*\]", stripped)
-            if not match:
-                raise TallyInputError(
-                    path, f"line {number}", "option", "unterminated [option] line"
-                )
-            keyword, arguments = match.group(1).lower(), match.group(2).split()
-            if keyword == "nick":
-                if len(arguments) != count:
-                    raise TallyInputError(
-                        path,
-                        f"line {number}",
-                        "nick",
-                        f"{len(arguments)} nicknames for {count} candidates",
-                    )
-                nicknames = {nick: i for i, nick in enumerate(arguments)}
-            elif keyword == "withdrawn":
-                withdrawn.update(candidate(t, number, "withdrawn") for t in arguments)
-            elif keyword == "tie":
-                tie_order = [candidate(t, number, "tie") for t in arguments]
-                if len(set(tie_order)) != len(tie_order):
-                    raise TallyInputError(
-                        path, f"line {number}", "tie", "a candidate is listed twice"
-                    )
-            # Other options ([droop ...], [undeclared ...]) do not change counts.
-        else:
-            break
-        index += 1
-    ballots: dict[Ranking, int] = {}
-    # Identical ballot lines are parsed once (large files repeat them often).
-    parsed: dict[str, tuple[Ranking, int]] = {}
-    terminated = False
-    while index < len(lines):
-        number, line = lines[index]
-        index += 1
-        text = line.strip()
-        if text == "0":
-            terminated = True
-            break
-        seen = parsed.get(text)
-        if seen is not None:
-            ballots[seen[0]] += seen[1]
-            continue
-        tokens = text.split()
+    position = next_line(position + 1)
+    while position < total:
+        number = position + 1
+        line = _clean(stripped[position])
+        try:
+            if line.startswith("-"):
+                for token in line.split():
+                    if not re.fullmatch(r"-\d+", token):
+                        raise _LineError("withdrawn", f"bad entry {token!r}")
+                    withdrawn.add(candidate(token[1:], "withdrawn"))
+            elif line.startswith("["):
+                match = re.fullmatch(r"\[\s*(\w+)\s*(.*?)\s*\]", line)
+                if not match:
+                    raise _LineError("option", "unterminated [option] line")
+                keyword, arguments = match.group(1).lower(), match.group(2).split()
+                if keyword == "nick":
+                    if len(arguments) != count:
+                        raise _LineError(
+                            "nick", f"{len(arguments)} nicknames for {count} candidates"
+                        )
+                    nicknames = {nick: i for i, nick in enumerate(arguments)}
+                elif keyword == "withdrawn":
+                    withdrawn.update(candidate(t, "withdrawn") for t in arguments)
+                elif keyword == "tie":
+                    tie_order = [candidate(t, "tie") for t in arguments]
+                    if len(set(tie_order)) != len(tie_order):
+                        raise _LineError("tie", "a candidate is listed twice")
+                # Other options ([droop ...], [undeclared ...]) change no count.
+            else:
+                break
+        except _LineError as error:
+            raise TallyInputError(
+                path, f"line {number}", error.field, error.message
+            ) from None
+        position = next_line(position + 1)
+    start = position
+    end = _terminator(stripped, start)
+    if end is None:
+        raise TallyInputError(
+            path,
+            f"line {max(last_line, 1)}",
+            "ballots",
+            "missing the 0 line that ends the ballots",
+        )
+
+    def parse(line: str) -> tuple[Ranking, int]:
+        tokens = line.split()
         if tokens and tokens[0].startswith("("):
             tokens = tokens[1:]
         if not tokens:
-            raise TallyInputError(path, f"line {number}", "ballot", "empty ballot line")
+            raise _LineError("ballot", "empty ballot line")
         weight_text = tokens[0]
         if not weight_text.isdigit() or int(weight_text) <= 0:
-            raise TallyInputError(
-                path,
-                f"line {number}",
-                "weight",
-                f"{weight_text!r} is not a positive integer",
-            )
+            raise _LineError("weight", f"{weight_text!r} is not a positive integer")
         if tokens[-1] != "0":
-            raise TallyInputError(
-                path, f"line {number}", "ballot", "the ballot does not end with 0"
-            )
+            raise _LineError("ballot", "the ballot does not end with 0")
         groups: list[tuple[int, ...]] = []
         for token in tokens[1:-1]:
             if token == "0":
-                raise TallyInputError(
-                    path, f"line {number}", "ballot", "0 before the end of the ballot"
-                )
+                raise _LineError("ballot", "0 before the end of the ballot")
             if token == "-":
                 groups.append(())
                 continue
             groups.append(
-                tuple(
-                    candidate(part, number, "preference") for part in token.split("=")
-                )
+                tuple(candidate(part, "preference") for part in token.split("="))
             )
-        key = tuple(groups)
-        ballots[key] = ballots.get(key, 0) + int(weight_text)
-        if not text.startswith("("):
-            parsed[text] = (key, int(weight_text))
-    if not terminated:
-        raise TallyInputError(
-            path,
-            f"line {lines[-1][0]}",
-            "ballots",
-            "missing the 0 line that ends the ballots",
-        )
+        return tuple(groups), int(weight_text)
+
+    # Identical ballot lines are parsed once: large files repeat them often.
+    ballots: dict[Ranking, int] = {}
+    for line, times in Counter(stripped[start:end]).items():
+        if not line:
+            continue
+        try:
+            key, weight = parse(_clean(line))
+        except _LineError as error:
+            where = stripped.index(line, start) + 1
+            raise TallyInputError(
+                path, f"line {where}", error.field, error.message
+            ) from None
+        ballots[key] = ballots.get(key, 0) + weight * times
     names: list[str] = []
+    position = next_line(end + 1)
     for _ in range(count):
-        if index >= len(lines):
-            where = lines[-1][0]
+        if position >= total:
             raise TallyInputError(
                 path,
-                f"line {where}",
+                f"line {last_line}",
                 "candidates",
                 f"{len(names)} candidate names for {count} candidates",
             )
-        number, line = lines[index]
-        index += 1
-        name = _blt_name(line)
+        name = _blt_name(_strip_comma(raw_lines[position]))
         if name in names:
             raise TallyInputError(
-                path, f"line {number}", "candidate", f"duplicate name {name!r}"
+                path, f"line {position + 1}", "candidate", f"duplicate name {name!r}"
             )
         names.append(name)
+        position = next_line(position + 1)
     title = ""
-    if index < len(lines):
-        title = _blt_name(lines[index][1])
+    if position < total:
+        title = _blt_name(_strip_comma(raw_lines[position]))
     return Election(
         tuple(names),
         ballots,
@@ -362,6 +357,30 @@ def read_blt(data: bytes, path: str | Path = "<blt>") -> Election:
         source_file=Path(str(path)).name,
         source_format="blt",
     )
+
+
+def _clean(line: str) -> str:
+    """A stripped line without one trailing comma."""
+    return line[:-1].rstrip() if line.endswith(",") else line
+
+
+def _terminator(stripped: list[str], start: int) -> int | None:
+    """Index of the ``0`` line that ends the ballots, or None."""
+    found = [_index(stripped, text, start) for text in ("0", "0,")]
+    hits = [i for i in found if i is not None]
+    if hits:
+        return min(hits)
+    for index in range(start, len(stripped)):
+        if _clean(stripped[index]) == "0":
+            return index
+    return None
+
+
+def _index(items: list[str], value: str, start: int) -> int | None:
+    try:
+        return items.index(value, start)
+    except ValueError:
+        return None
 
 
 def _strip_comma(line: str) -> str:
@@ -592,7 +611,15 @@ def read_preflib(data: bytes, path: str | Path = "<preflib>") -> Election:
         if line.startswith("#"):
             match = pattern.match(line)
             if match:
-                names[int(match.group(1))] = match.group(2).rstrip()
+                label, name = int(match.group(1)), match.group(2).rstrip()
+                if label in names or name in names.values():
+                    raise TallyInputError(
+                        path,
+                        f"line {number}",
+                        "alternative",
+                        f"alternative {label} ({name!r}) is named twice",
+                    )
+                names[label] = name
             continue
         entries.append((number, line))
     if not names:
