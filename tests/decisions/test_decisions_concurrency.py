@@ -17,7 +17,7 @@ from django.db import connection
 from django.utils import timezone
 
 from commonground.decisions import services
-from commonground.decisions.models import Ballot, Election, Participation
+from commonground.decisions.models import Ballot, Election, Participation, TallyResult
 from commonground.decisions.papers import PaperErrors
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
@@ -157,3 +157,58 @@ def test_casts_racing_the_first_seal_create_one_seal_and_lose_nothing(group, org
     assert all(isinstance(o, services.CastReceipt) for o in outcomes), outcomes[:3]
     assert ElectionSeal.objects.filter(election=election).count() == 1
     assert Ballot.objects.filter(election=election).count() == 40
+
+
+def test_casts_racing_the_close_and_count_are_either_counted_or_refused(
+    group, organiser
+):
+    import time
+
+    from commonground.decisions.secrecy import sha256_text
+    from factories import make_member
+
+    voters = [make_member(group) for _ in range(120)]
+    now = timezone.now()
+    election = services.election_create(
+        actor=organiser,
+        group=group,
+        kind="question",
+        spec=services.ElectionSpec(
+            title="Closing",
+            method="approval",
+            options=["A", "B"],
+            opens_at=now,
+            closes_at=now + timedelta(seconds=2),
+        ),
+    )
+
+    def cast(voter):
+        # Aim every cast at the last moments before the close.
+        delay = (election.closes_at - timezone.now()).total_seconds() - 0.3
+        time.sleep(max(0.0, delay))
+        return services.ballot_cast(
+            member=voter, election=election, marks={"approve": ["0"]}
+        )
+
+    def count():
+        time.sleep(max(0.0, (election.closes_at - timezone.now()).total_seconds()))
+        while True:
+            try:
+                return services.election_count(election_id=election.pk)
+            except services.DecisionRefused:
+                time.sleep(0.01)
+
+    outcomes = _run_all([count] + [lambda v=v: cast(v) for v in voters])
+    tally = outcomes[0]
+    assert isinstance(tally, TallyResult), tally
+    receipts = [o for o in outcomes[1:] if isinstance(o, services.CastReceipt)]
+    refusals = [o for o in outcomes[1:] if isinstance(o, services.DecisionRefused)]
+    assert len(receipts) + len(refusals) == len(voters)
+    assert all("Voting closed" in r.message for r in refusals)
+    assert sorted(r.tracker for r in receipts) == tally.trackers_text.split()
+    stored = sorted(
+        Ballot.objects.filter(election=election).values_list("payload", flat=True)
+    )
+    assert tally.ballot_count == len(stored) == len(receipts)
+    assert tally.ballots_sha256 == sha256_text("".join(p + "\n" for p in stored))
+    assert Participation.objects.filter(election=election).count() == len(receipts)

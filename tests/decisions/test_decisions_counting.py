@@ -367,7 +367,7 @@ def test_published_lists_are_trackers_and_separately_the_sorted_ballots(
     ]
     with close(election):
         tally = services.election_count(election_id=election.pk)
-        trackers = selectors.published_trackers(election)
+        trackers = selectors.published_trackers(tally)
         hashes = _download(election, "hashes.txt")
     assert trackers == sorted(r.tracker for r in receipts)
     lines = tally.ballots_text.splitlines()

@@ -420,6 +420,10 @@ class TallyResult(models.Model):
     ballots_text = models.TextField(
         help_text="Sorted canonical payloads, one per line."
     )
+    trackers_text = models.TextField(
+        default="",
+        help_text="Tracker codes of the counted ballots, sorted, one per line.",
+    )
     result_json = models.TextField()
     result_sha256 = models.CharField(max_length=64)
     outcome = models.JSONField(default=dict)

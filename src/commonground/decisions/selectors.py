@@ -19,7 +19,6 @@ from commonground.members.selectors import Viewer, viewer_for
 from . import rules
 from .counting import round_sentence
 from .models import (
-    Ballot,
     Election,
     ElectionSeal,
     EligibleVoter,
@@ -29,7 +28,6 @@ from .models import (
     Proposal,
     TallyResult,
 )
-from .secrecy import tracker_code
 
 
 def visible_group(user: Any, group: Group) -> Viewer | None:
@@ -285,14 +283,9 @@ def chart_data(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def published_trackers(election: Election) -> list[str]:
+def published_trackers(result: TallyResult) -> list[str]:
     """Tracker codes of every counted ballot, sorted: no order, no link to contents."""
-    return sorted(
-        tracker_code(ballot_id)
-        for ballot_id in Ballot.objects.filter(election=election).values_list(
-            "id", flat=True
-        )
-    )
+    return result.trackers_text.split()
 
 
 def published_ballots(result: TallyResult) -> list[dict[str, Any]]:

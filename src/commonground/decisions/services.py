@@ -878,6 +878,7 @@ def ballot_cast(
         seal = ElectionSeal.objects.filter(election=election).only("id").first()
         if seal is None:
             _seal(election, now)
+        _hold_open(election)
         if not EligibleVoter.objects.filter(election=election, member=member).exists():
             raise DecisionRefused(
                 "You are not on the roll for this ballot: it was fixed when voting opened.",
@@ -906,6 +907,29 @@ def ballot_cast(
             lambda: notifications.cast_receipt(election, member, tracker)
         )
     return CastReceipt(tracker=tracker, replaced=replaced)
+
+
+def _hold_open(election: Election) -> None:
+    """Keep the count out until this cast commits, and re-check the closing time.
+
+    Casts share a lock on the election row (PostgreSQL ``FOR SHARE``; SQLite runs
+    one write transaction at a time anyway); the count takes it exclusively. So a
+    cast that began before the close either commits before the count reads the
+    ballots, or sees the close here and stores nothing.
+    """
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id FROM {Election._meta.db_table} WHERE id = %s FOR SHARE",  # noqa: S608 - table name from the model
+                [election.pk],
+            )
+    assert election.closes_at is not None
+    if _now() >= election.closes_at:
+        raise DecisionRefused(
+            f"Voting closed at {election.closes_at:%Y-%m-%d %H:%M %Z}; "
+            "your ballot was not recorded."
+        )
 
 
 def _lock_participation(
@@ -1008,19 +1032,26 @@ def election_count(*, election_id: int) -> TallyResult:
             "Integrity mismatch: this ballot's definition changed after it was sealed; "
             "the count is refused."
         )
-    existing = TallyResult.objects.filter(
-        election=election,
-        seal_sha256=seal.definition_sha256,
-        method_version=METHOD_VERSION,
-    ).first()
-    if existing is not None:
-        return existing
-    payloads = sorted(
-        Ballot.objects.filter(election=election).values_list("payload", flat=True)
-    )
-    counted = count_ballots(election, [option.label for option in options], payloads)
-    outcome = election_outcome(election, counted.result, roll_size=seal.roll_size)
     with transaction.atomic():
+        # Exclusive lock on the election row: in-flight casts (which share it)
+        # commit first, and later ones see the close and store nothing.
+        Election.objects.select_for_update().filter(pk=election.pk).values("pk").first()
+        existing = TallyResult.objects.filter(
+            election=election,
+            seal_sha256=seal.definition_sha256,
+            method_version=METHOD_VERSION,
+        ).first()
+        if existing is not None:
+            return existing
+        rows = list(
+            Ballot.objects.filter(election=election).values_list("id", "payload")
+        )
+        payloads = sorted(payload for _, payload in rows)
+        trackers = sorted(tracker_code(ballot_id) for ballot_id, _ in rows)
+        counted = count_ballots(
+            election, [option.label for option in options], payloads
+        )
+        outcome = election_outcome(election, counted.result, roll_size=seal.roll_size)
         try:
             with transaction.atomic():
                 tally = TallyResult.objects.create(
@@ -1032,6 +1063,7 @@ def election_count(*, election_id: int) -> TallyResult:
                     roll_size=seal.roll_size,
                     engine_input=counted.engine_input,
                     ballots_text=counted.ballots_text,
+                    trackers_text="".join(code + "\n" for code in trackers),
                     result_json=counted.result_json,
                     result_sha256=sha256_text(counted.result_json),
                     outcome=outcome,

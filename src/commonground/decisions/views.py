@@ -570,7 +570,7 @@ def election_results(request: HttpRequest, pk: int) -> HttpResponse:
             "election": election,
             "view": view,
             "seal": election.seal,
-            "trackers": selectors.published_trackers(election),
+            "trackers": selectors.published_trackers(result),
             "ballots": selectors.readable_ballots(result),
             "chart": view.chart,
         },
@@ -641,7 +641,7 @@ def _download_body(election: Election, result: Any, name: str) -> str | None:
     if name == "result.json":
         return result.result_json
     if name == "trackers.txt":
-        return "".join(code + "\n" for code in selectors.published_trackers(election))
+        return "".join(code + "\n" for code in selectors.published_trackers(result))
     seal = election.seal
     return (
         f"definition_sha256 {seal.definition_sha256}\n"
