@@ -111,3 +111,17 @@ def test_partial_fit_with_new_moderation_equals_fit():
     full = OpinionMap(seed=0).fit(table(records), moderation)
     assert_same(model.result_.to_dict(), full.result_.to_dict())
     assert model.result_.input.moderated_out == ("3", "4")
+
+
+def test_cache_arrays_match_the_result():
+    from commonground.engines.opinion._improved import fit_improved
+
+    records = conversation(60, 20, 0.8, seed=8)
+    result, cache = fit_improved(table(records), None, {}, 0, None)
+    assert cache.participant_ids == tuple(p.id for p in result.participants)
+    assert cache.embedding.tolist() == [[p.x, p.y] for p in result.participants]
+    assert cache.labels.tolist() == [
+        -1 if p.group is None else p.group for p in result.participants
+    ]
+    assert cache.in_conv.tolist() == [p.in_conv for p in result.participants]
+    assert cache.column_ids == tuple(result.consensus.group_aware)

@@ -82,7 +82,9 @@ class ImprovedCache:
     """What ``partial_fit`` hands back: learned arrays plus reusable work.
 
     ``column_ids``, ``center`` and ``components`` (output orientation) are
-    read by the estimator; ``hash_ranks`` maps participant id to its
+    read by the estimator, and so may ``participant_ids``, ``embedding``,
+    ``labels`` (-1 = no group) and ``in_conv`` (canonical participant order,
+    equal to the result's participants); ``hash_ranks`` maps participant id to its
     ``blake2b`` rank key for ``hash_seed``.
     """
 
@@ -93,6 +95,12 @@ class ImprovedCache:
     hash_seed: int | None = None
     hash_ranks: dict[str, int] = field(default_factory=dict)
     matrix: MatrixMemo | None = None
+    participant_ids: tuple[str, ...] = ()
+    embedding: NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 2)))
+    labels: NDArray[np.int64] = field(
+        default_factory=lambda: np.zeros(0, dtype=np.int64)
+    )
+    in_conv: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
 
 def _param(params: Mapping[str, Any], name: str) -> Any:
@@ -587,6 +595,10 @@ def fit_improved(
         trace=(),
     )
     state.column_ids = column_ids
+    state.participant_ids = pids
+    state.embedding = embedding
+    state.labels = labels
+    state.in_conv = clustered
     state.center = mean
     state.components = comps
     return result, state
