@@ -553,3 +553,25 @@ def test_minimum_vote_threshold_above_everyone_aborts(tmp_path: Path) -> None:
     assert caught.value.exit_code == 5
     assert "minimum vote threshold (7)" in str(caught.value)
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_config_text_that_is_not_unicode_is_rejected_with_its_pointer(
+    tmp_path: Path,
+) -> None:
+    config = write_contest(tmp_path / "c", ["A", "B"], [["1", "2"]])
+    text = config.read_text("utf-8").replace('"Test"', '"\\udcff"')
+    config.write_text(text, encoding="utf-8")
+    with pytest.raises(TallyError) as caught:
+        tabulate_rctab(config, tmp_path / "out")
+    assert caught.value.exit_code == 4
+    assert ":/outputSettings/contestName: text:" in str(caught.value)
+
+
+def test_an_output_folder_that_cannot_be_made_is_a_clear_error(tmp_path: Path) -> None:
+    config = write_contest(tmp_path / "c", ["A", "B"], [["1", "2"]])
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x", encoding="utf-8")
+    with pytest.raises(TallyError) as caught:
+        tabulate_rctab(config, blocker / "out")
+    assert caught.value.exit_code == 4
+    assert "cannot write the reports" in str(caught.value)

@@ -190,7 +190,35 @@ def load_config(config_path: str | Path) -> RctabConfig:
         ) from None
     if not isinstance(data, dict):
         raise TallyConfigurationError(path, "/", "config", "expected a JSON object")
+    bad = _first_unencodable(data, "")
+    if bad is not None:
+        raise TallyConfigurationError(
+            path, bad or "/", "text", "not valid Unicode (a lone surrogate escape)"
+        )
     return _validate(path, data)
+
+
+def _first_unencodable(value: Any, pointer: str) -> str | None:
+    """JSON pointer of the first string that cannot be written as UTF-8."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return pointer
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if _first_unencodable(key, pointer) is not None:
+                return pointer
+            found = _first_unencodable(item, f"{pointer}/{key}")
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _first_unencodable(item, f"{pointer}/{index}")
+            if found is not None:
+                return found
+    return None
 
 
 def _validate(path: Path, data: dict[str, Any]) -> RctabConfig:  # noqa: C901, PLR0912, PLR0915

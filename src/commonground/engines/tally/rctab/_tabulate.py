@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from .._errors import TallyInputError
+from .._errors import TallyConfigurationError, TallyInputError
 from ._config import UWI, CvrSource, RctabConfig, load_config
 from ._records import (
     OVERVOTE,
@@ -181,8 +181,13 @@ def tabulate_rctab(
         documents[f"{stem}_summary.json"] = json_text
         documents[f"{stem}_summary.csv"] = summary_csv
     directory = Path(output_dir)
-    directory.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".rctab-", dir=directory))
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".rctab-", dir=directory))
+    except OSError as error:
+        raise TallyConfigurationError(
+            directory, "folder", "output-dir", f"cannot write the reports: {error}"
+        ) from None
     written: list[Path] = []
     try:
         for name, text in documents.items():
@@ -191,6 +196,12 @@ def tabulate_rctab(
             target = directory / name
             os.replace(staging / name, target)
             written.append(target)
+    except OSError as error:
+        for target in written:
+            target.unlink(missing_ok=True)
+        raise TallyConfigurationError(
+            directory, "folder", "output-dir", f"cannot write the reports: {error}"
+        ) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return written
