@@ -78,3 +78,42 @@ def cast_receipt(election: Any, user: User, tracker: str) -> int:
         settings.DEFAULT_FROM_EMAIL,
         [user.email],
     )
+
+
+# Entry points for the Celery tasks (decisions.tasks): ids in, emails out.
+
+
+def _election(election_id: int) -> Any:
+    from .models import Election
+
+    return Election.objects.select_related("group").get(pk=election_id)
+
+
+def _roll(election: Any) -> Any:
+    from .models import EligibleVoter
+
+    return User.objects.filter(
+        pk__in=EligibleVoter.objects.filter(election=election).values("member_id")
+    )
+
+
+def send_election_opened(election_id: int) -> int:
+    election = _election(election_id)
+    return election_opened(election, _roll(election))
+
+
+def send_closing_soon(election_id: int, member_ids: list[int]) -> int:
+    return election_closing_soon(
+        _election(election_id), User.objects.filter(pk__in=member_ids)
+    )
+
+
+def send_results(election_id: int) -> int:
+    election = _election(election_id)
+    tally = election.results.order_by("-counted_at").first()
+    summary = tally.outcome.get("summary", "") if tally else ""
+    return election_results(election, _roll(election), summary)
+
+
+def send_cast_receipt(election_id: int, member_id: int, tracker: str) -> int:
+    return cast_receipt(_election(election_id), User.objects.get(pk=member_id), tracker)

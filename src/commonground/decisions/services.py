@@ -14,7 +14,6 @@ import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -25,7 +24,7 @@ from commonground.audit.services import audit_record
 from commonground.members.models import Group, Membership, User
 from commonground.members.selectors import group_active_member_count, viewer_for
 
-from . import notifications, papers, rules
+from . import papers, rules
 from .counting import (
     METHOD_VERSION,
     count_ballots,
@@ -90,8 +89,15 @@ def _is_author(actor: Any, proposal: Proposal) -> bool:
     )
 
 
-def _on_commit(function: Any, *args: Any) -> None:
-    transaction.on_commit(lambda: function(*args))
+def _email_after_commit(task_name: str, *args: Any) -> None:
+    """Queue an email task once the transaction commits (eager in development)."""
+
+    def queue() -> None:
+        from . import tasks
+
+        getattr(tasks, task_name).delay(*args)
+
+    transaction.on_commit(queue)
 
 
 # Proposals ---------------------------------------------------------------------------
@@ -708,17 +714,8 @@ def _seal(election: Election, now: datetime) -> ElectionSeal:
         group=election.group,
         data={"definition_sha256": seal.definition_sha256, "roll_size": seal.roll_size},
     )
-    election_id = election.pk
-    _on_commit(_notify_opened, election_id)
+    _email_after_commit("email_election_opened", election.pk)
     return seal
-
-
-def _notify_opened(election_id: int) -> None:
-    election = Election.objects.select_related("group").get(pk=election_id)
-    users = User.objects.filter(
-        pk__in=EligibleVoter.objects.filter(election=election).values("member_id")
-    )
-    notifications.election_opened(election, users)
 
 
 def elections_seal_due(*, now: datetime | None = None) -> int:
@@ -903,9 +900,7 @@ def ballot_cast(
         if replaced:
             Participation.objects.filter(pk=participation.pk).update(cast_at=now)
         tracker = tracker_code(ballot.id)
-        transaction.on_commit(
-            lambda: notifications.cast_receipt(election, member, tracker)
-        )
+        _email_after_commit("email_cast_receipt", election.pk, member.pk, tracker)
     return CastReceipt(tracker=tracker, replaced=replaced)
 
 
@@ -981,17 +976,13 @@ def elections_send_reminders(*, now: datetime | None = None) -> int:
             if not claimed:
                 continue
             voted = Participation.objects.filter(election=election).values("member_id")
-            users = list(
-                User.objects.filter(
-                    pk__in=EligibleVoter.objects.filter(election=election).values(
-                        "member_id"
-                    )
-                ).exclude(pk__in=voted)
+            member_ids = list(
+                EligibleVoter.objects.filter(election=election)
+                .exclude(member_id__in=voted)
+                .values_list("member_id", flat=True)
             )
-            transaction.on_commit(
-                partial(notifications.election_closing_soon, election, users)
-            )
-            sent += len(users)
+            _email_after_commit("email_closing_soon", election.pk, member_ids)
+            sent += len(member_ids)
     return sent
 
 
@@ -1093,7 +1084,7 @@ def election_count(*, election_id: int) -> TallyResult:
             },
         )
         _record_outcome_on_proposal(election, outcome)
-        _on_commit(_notify_results, election.pk)
+        _email_after_commit("email_results", election.pk)
     return tally
 
 
@@ -1113,16 +1104,6 @@ def _record_outcome_on_proposal(election: Election, outcome: Mapping[str, Any]) 
         Proposal.objects.filter(pk=election.proposal_id).update(
             status=status, outcome=outcome.get("summary", "")
         )
-
-
-def _notify_results(election_id: int) -> None:
-    election = Election.objects.select_related("group").get(pk=election_id)
-    tally = election.results.order_by("-counted_at").first()
-    summary = tally.outcome.get("summary", "") if tally else ""
-    users = User.objects.filter(
-        pk__in=EligibleVoter.objects.filter(election=election).values("member_id")
-    )
-    notifications.election_results(election, users, summary)
 
 
 def elections_due_for_count(*, now: datetime | None = None) -> list[int]:

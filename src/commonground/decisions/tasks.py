@@ -11,7 +11,7 @@ from typing import Any
 
 from commonground.site.celery import app
 
-from . import services
+from . import notifications, services
 
 
 @app.task(name="decisions.count_election", acks_late=True, reject_on_worker_lost=True)
@@ -31,3 +31,26 @@ def decisions_sweep() -> dict[str, Any]:
         counted += 1
     proposals = services.proposals_check_support()
     return {"sealed": sealed, "reminded": reminded, "counted": counted, **proposals}
+
+
+# Emails: queued after the transaction that caused them commits.
+
+
+@app.task(name="decisions.email_election_opened")
+def email_election_opened(election_id: int) -> int:
+    return notifications.send_election_opened(election_id)
+
+
+@app.task(name="decisions.email_closing_soon")
+def email_closing_soon(election_id: int, member_ids: list[int]) -> int:
+    return notifications.send_closing_soon(election_id, member_ids)
+
+
+@app.task(name="decisions.email_results")
+def email_results(election_id: int) -> int:
+    return notifications.send_results(election_id)
+
+
+@app.task(name="decisions.email_cast_receipt")
+def email_cast_receipt(election_id: int, member_id: int, tracker: str) -> int:
+    return notifications.send_cast_receipt(election_id, member_id, tracker)
