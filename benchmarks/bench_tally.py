@@ -65,13 +65,13 @@ def plackett_luce(
 ) -> np.ndarray:
     """Rankings drawn from a Plackett-Luce model, truncated to uniform lengths.
 
-    Support weights fall geometrically (candidate i has weight 0.8**i), so first
+    Support weights fall geometrically (candidate i has weight 0.9**i), so first
     preferences are unequal and the count needs several rounds.  Sampling uses the
     Gumbel trick: sorting log-weights plus Gumbel noise gives a Plackett-Luce order.
     Returns an int8 matrix, one ballot per row, padded with -1.
     """
     rng = np.random.default_rng(seed)
-    log_weights = np.log(0.8 ** np.arange(candidates))
+    log_weights = np.log(0.9 ** np.arange(candidates))
     matrix = np.full((ballots, max_length), -1, dtype=np.int8)
     chunk = 200_000
     for start in range(0, ballots, chunk):
@@ -135,8 +135,10 @@ def worker_ours(task: str, workdir: Path, repeats: int) -> dict[str, Any]:
         else:
             raise ValueError(task)
         times.append(time.perf_counter() - start)
+        rounds.append(len(result.rounds))
         return list(result.winners)
 
+    rounds: list[int] = []
     for _ in range(repeats):
         winners = once()
     rss = max_rss_mb()
@@ -148,6 +150,7 @@ def worker_ours(task: str, workdir: Path, repeats: int) -> dict[str, Any]:
     return {
         "times": times,
         "winners": winners,
+        "rounds": rounds[0],
         "max_rss_mb": rss,
         "tracemalloc_peak_mb": traced_peak / 2**20,
     }
@@ -385,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"(target <= {PEAK_TARGET_MB} MB: "
                 f"{'reached' if peak <= PEAK_TARGET_MB else 'NOT reached'}); "
                 f"tracemalloc peak {outcome['tracemalloc_peak_mb']:.0f} MB; "
-                f"winners {outcome['winners']}"
+                f"{outcome['rounds']} rounds; winners {outcome['winners']}"
             )
 
         if not args.no_peers:
