@@ -176,3 +176,16 @@ def test_rctab_configuration_writes_reports(tmp_path, capsysbinary):
     written = [Path(line) for line in out.splitlines()]
     assert any(p.name.endswith("_detailed_report.json") for p in written)
     assert all(p.exists() for p in written)
+
+
+def test_names_with_undecodable_bytes_are_written_back_byte_exact(
+    tmp_path, capsysbinary
+):
+    path = tmp_path / "bytes.blt"
+    path.write_bytes(b'2 1\n2 1 0\n1 2 0\n0\n"Ann \xff"\n"Bo"\n"T"\n')
+    assert main([str(path), "--method", "irv", "--format", "csv"]) == 0
+    out, _ = capsysbinary.readouterr()
+    assert (
+        out.splitlines()[0]
+        == b"round,action,subject,Ann \xff,Bo,exhausted,rounding_loss"
+    )

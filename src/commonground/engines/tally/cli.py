@@ -161,7 +161,13 @@ def _progress_for(path: Path, mode: str) -> ProgressBar | None:
 
 
 def _write_stdout(text: str) -> None:
-    data = text.encode("utf-8", "surrogateescape")
+    try:
+        # Names read from bytes keep undecodable bytes as surrogate escapes:
+        # write those bytes back exactly.
+        data = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        # Lone surrogates from JSON escapes have no byte form: show them escaped.
+        data = text.encode("utf-8", "backslashreplace")
     sys.stdout.flush()
     sys.stdout.buffer.write(data)
     sys.stdout.buffer.flush()
