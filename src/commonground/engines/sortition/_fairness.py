@@ -1,0 +1,299 @@
+"""MAXIMIN and LEXIMIN distributions over panels by column generation.
+
+After Flanigan, Gölz, Gupta, Hennig and Procaccia, "Fair algorithms for selecting
+citizens' assemblies", Nature 596 (2021). Everything is computed per *type*
+(see ``_instance``): ``share[t]`` is the selection probability of each person of
+type ``t``, and a panel is the number of people it takes from each type.
+
+The restricted master linear program, over the panels found so far, is
+
+    minimise   -z                  (MAXIMIN stage)  or  -sum(s_t)  (raise test)
+    subject to sum_P lambda_P = 1,  lambda >= 0
+               sum_P lambda_P x_Pt / c_t  >=  z   (types not yet fixed)
+               sum_P lambda_P x_Pt / c_t  >=  f_t (types fixed at f_t)
+
+Its row duals ``y_t`` price a new panel: a panel with
+``sum_t y_t x_t / c_t > -y_convexity`` improves the program, and the best one is
+found by the integer program of ``PanelFinder``. When none improves, the
+restricted optimum is the optimum over all panels.
+
+LEXIMIN repeats stages. A stage maximises the smallest probability ``z`` of the
+types not yet fixed. Types whose dual is positive cannot rise above ``z`` in any
+optimal distribution (complementary slackness), so they are fixed at ``z``. The
+other types are tested with a second linear program that maximises the total
+amount by which they rise above ``z``; a type that rises is left free for the
+next stage, and the types that cannot rise at all (the program's optimum over
+them is zero) are fixed too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import highspy
+import numpy as np
+
+from ._highs import PanelFinder, new_highs
+from ._instance import FloatArray, Instance, IntArray
+from ._model import SortitionError
+from ._neighbours import SwapWalker
+
+#: tolerance on reduced costs: a panel must improve the program by more than this
+PRICING_TOLERANCE = 1e-10
+#: fixed probabilities are kept up to this slack, so round-off cannot make a stage
+#: infeasible
+FIX_SLACK = 1e-10
+#: a dual above this marks a type as tight
+DUAL_TOLERANCE = 1e-9
+#: a type that can rise by more than this above the stage minimum stays free
+RAISE_TOLERANCE = 1e-8
+MAX_ITERATIONS = 100_000
+#: extra panels per pricing round, and swaps between them (see ``_neighbours``)
+WALK_PANELS = 40
+WALK_SPACING = 3
+#: random panels to start from
+INITIAL_PANELS = 200
+DEBUG = False
+SIMPLEX_STRATEGY = 4
+
+
+@dataclass
+class FairnessTrace:
+    """What the column generation did, for the result's trace."""
+
+    stages: list[tuple[float, int]] = field(default_factory=list)
+    linear_programs: int = 0
+    pricing_problems: int = 0
+    panels_generated: int = 0
+
+
+@dataclass(frozen=True)
+class TypeDistribution:
+    """A distribution over panels given as people per type."""
+
+    panels: IntArray  # (P, T)
+    probabilities: FloatArray  # (P,)
+    shares: FloatArray  # (T,) selection probability of each person of a type
+
+
+class _ColumnGeneration:
+    def __init__(
+        self, instance: Instance, trace: FairnessTrace, rng: np.random.Generator
+    ) -> None:
+        self.instance = instance
+        self.finder = PanelFinder(instance)
+        self.walker = SwapWalker(instance)
+        self.rng = rng
+        self.trace = trace
+        self.panels: list[IntArray] = []
+        self._known: set[bytes] = set()
+        self.inverse_counts = 1.0 / instance.counts.astype(float)
+
+    def add_panel(self, x: IntArray) -> bool:
+        key = x.tobytes()
+        if key in self._known:
+            return False
+        self._known.add(key)
+        self.panels.append(x)
+        self.trace.panels_generated += 1
+        return True
+
+    def _shares_column(self, x: IntArray) -> tuple[np.ndarray, np.ndarray]:
+        rows = np.flatnonzero(x)
+        values = x[rows] * self.inverse_counts[rows]
+        # row 0 is the convexity row; type t is row t + 1
+        return (
+            np.concatenate(([0], rows + 1)).astype(np.int32),
+            np.concatenate(([1.0], values)),
+        )
+
+    def solve(
+        self,
+        lower: FloatArray,
+        with_z: np.ndarray,
+        with_slack: np.ndarray,
+    ) -> tuple[float, FloatArray, FloatArray, float]:
+        """Optimise the master program over all panels.
+
+        ``lower[t]`` is the right-hand side of type ``t``'s row; ``with_z`` marks
+        the rows that also carry ``-z`` (objective: maximise ``z``) and
+        ``with_slack`` the rows that carry their own ``-s_t`` (objective:
+        maximise ``sum(s_t)``). Returns (objective, lambda, row duals of the
+        type rows, z).
+        """
+        instance = self.instance
+        type_count = instance.type_count
+        highs = new_highs()
+        highs.setOptionValue("presolve", "off")
+        highs.setOptionValue("simplex_strategy", SIMPLEX_STRATEGY)
+        inf = highs.inf
+        # extra columns first: z, then one slack per marked type
+        z_rows = np.flatnonzero(with_z)
+        slack_rows = np.flatnonzero(with_slack)
+        # rows must exist before columns refer to them
+        highs.addRow(1.0, 1.0, 0, np.array([], dtype=np.int32), np.array([]))
+        highs.addRows(
+            type_count,
+            np.asarray(lower, dtype=float),
+            np.full(type_count, inf),
+            0,
+            np.zeros(type_count, dtype=np.int32),
+            np.array([], dtype=np.int32),
+            np.array([]),
+        )
+        extra = 0
+        if len(z_rows):
+            highs.addCol(
+                -1.0,
+                0.0,
+                1.0,
+                len(z_rows),
+                (z_rows + 1).astype(np.int32),
+                -np.ones(len(z_rows)),
+            )
+            extra += 1
+        for row in slack_rows:
+            highs.addCol(
+                -1.0, 0.0, 1.0, 1, np.array([row + 1], dtype=np.int32), np.array([-1.0])
+            )
+            extra += 1
+        for x in self.panels:
+            idx, val = self._shares_column(x)
+            highs.addCol(0.0, 0.0, inf, len(idx), idx, val)
+
+        for _ in range(MAX_ITERATIONS):
+            highs.run()
+            self.trace.linear_programs += 1
+            if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                raise SortitionError(
+                    "the linear program over panels could not be solved "
+                    f"({highs.modelStatusToString(highs.getModelStatus())})"
+                )
+            solution = highs.getSolution()
+            duals = np.asarray(solution.row_dual)
+            convexity = float(duals[0])
+            weights = np.maximum(duals[1:], 0.0) * self.inverse_counts
+            found = self.finder.best(weights)
+            self.trace.pricing_problems += 1
+            if not found:
+                raise SortitionError("no panel satisfies the quotas")
+            improving = [
+                x for x, value in found if value > -convexity + PRICING_TOLERANCE
+            ]
+            if not improving:
+                break
+            threshold = -convexity + PRICING_TOLERANCE
+            improving += self.walker.walk(
+                improving[0],
+                weights,
+                self.rng,
+                panels=WALK_PANELS,
+                spacing=WALK_SPACING,
+                floor=threshold + 0.5 * (found[0][1] - threshold),
+            )
+            added = 0
+            for x in improving:
+                if self.add_panel(x):
+                    idx, val = self._shares_column(x)
+                    highs.addCol(0.0, 0.0, inf, len(idx), idx, val)
+                    added += 1
+            if not added:
+                break
+            if DEBUG:
+                print("round", len(improving), added, -convexity, found[0][1])
+        values = np.asarray(highs.getSolution().col_value)
+        lambdas = values[extra:]
+        z = float(values[0]) if len(z_rows) else 0.0
+        objective = float(highs.getInfo().objective_function_value)
+        return -objective, lambdas, np.asarray(highs.getSolution().row_dual)[1:], z
+
+    def shares_of(self, lambdas: FloatArray) -> FloatArray:
+        matrix = np.array(self.panels, dtype=float)
+        return (lambdas @ matrix) * self.inverse_counts
+
+
+def _initial_panels(generation: _ColumnGeneration) -> None:
+    weights = generation.inverse_counts.copy()
+    found = generation.finder.best(weights)
+    generation.trace.pricing_problems += 1
+    if not found:
+        raise SortitionError("no panel satisfies the quotas")
+    for x, _ in found:
+        generation.add_panel(x)
+    spread = generation.walker.walk(
+        found[0][0],
+        np.zeros_like(weights),
+        generation.rng,
+        panels=INITIAL_PANELS,
+        spacing=generation.instance.panel_size,
+    )
+    for x in spread:
+        generation.add_panel(x)
+
+
+def _finish(generation: _ColumnGeneration, lambdas: FloatArray) -> TypeDistribution:
+    weights = np.where(lambdas > 1e-12, lambdas, 0.0)
+    keep = np.flatnonzero(weights)
+    weights = weights[keep] / weights[keep].sum()
+    panels = np.array([generation.panels[i] for i in keep], dtype=np.int64)
+    instance = generation.instance
+    for panel in panels:
+        if not instance.panel_is_valid(panel):
+            raise SortitionError("internal error: a panel breaks the quotas")
+    shares = (weights @ panels.astype(float)) * generation.inverse_counts
+    return TypeDistribution(panels=panels, probabilities=weights, shares=shares)
+
+
+def maximin(
+    instance: Instance, rng: np.random.Generator, trace: FairnessTrace | None = None
+) -> TypeDistribution:
+    """A distribution maximising the smallest selection probability."""
+    trace = trace if trace is not None else FairnessTrace()
+    generation = _ColumnGeneration(instance, trace, rng)
+    _initial_panels(generation)
+    type_count = instance.type_count
+    z, lambdas, _, _ = generation.solve(
+        np.zeros(type_count),
+        np.ones(type_count, dtype=bool),
+        np.zeros(type_count, dtype=bool),
+    )
+    trace.stages.append((z, type_count))
+    return _finish(generation, lambdas)
+
+
+def leximin(
+    instance: Instance, rng: np.random.Generator, trace: FairnessTrace | None = None
+) -> TypeDistribution:
+    """The distribution whose sorted probabilities are lexicographically largest."""
+    trace = trace if trace is not None else FairnessTrace()
+    generation = _ColumnGeneration(instance, trace, rng)
+    _initial_panels(generation)
+    type_count = instance.type_count
+    fixed = np.full(type_count, np.nan)
+    free = np.ones(type_count, dtype=bool)
+    no_rows = np.zeros(type_count, dtype=bool)
+    lambdas = np.array([1.0])
+    while free.any():
+        lower = np.where(free, 0.0, fixed - FIX_SLACK)
+        z, lambdas, duals, _ = generation.solve(lower, free.copy(), no_rows)
+        tight = free & (duals > DUAL_TOLERANCE)
+        fixed[tight] = z
+        free &= ~tight
+        newly_fixed = int(tight.sum())
+        # Which of the remaining free types can rise above z at all?
+        undecided = free.copy()
+        while undecided.any():
+            lower = np.where(free, z - FIX_SLACK, fixed - FIX_SLACK)
+            _, lambdas, _, _ = generation.solve(lower, no_rows, undecided)
+            shares = generation.shares_of(lambdas)
+            rises = undecided & (shares > z + RAISE_TOLERANCE)
+            if not rises.any():
+                fixed[undecided] = z
+                free &= ~undecided
+                newly_fixed += int(undecided.sum())
+                break
+            undecided &= ~rises
+        trace.stages.append((z, newly_fixed))
+        if newly_fixed == 0:
+            raise SortitionError("internal error: a LEXIMIN stage fixed no one")
+    return _finish(generation, lambdas)
