@@ -6,7 +6,8 @@
 - ``new_page``: a factory of pages, each in its own browser context (own cookies),
   so one test can act as two people; ``page`` is the first of them.
 - ``axe_check(page)``: runs axe-core (axe-playwright-python) on the current page and
-  fails listing every violation of impact "serious" or "critical".
+  fails listing every violation of impact "serious" or "critical" (it runs a script
+  in the page, so not in a context opened with ``java_script_enabled=False``).
 - The site is served by pytest-django's ``live_server`` (a real HTTP server in a
   thread, transactional database); e-mail is captured in django.core.mail.outbox.
 
@@ -80,7 +81,9 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def new_page(browser: Any, live_server: Any) -> Iterator[Callable[[], Any]]:
-    """``new_page()`` opens a page in a fresh context (its own cookies and storage).
+    """``new_page(**context_options)`` opens a page in a fresh context (its own
+    cookies and storage); options go to ``browser.new_context`` (e.g.
+    ``java_script_enabled=False``).
 
     Pages collect browser-side problems: console errors (CSP violations among them),
     uncaught page errors and JavaScript dialogs; a test fails if any occurred.
@@ -88,8 +91,10 @@ def new_page(browser: Any, live_server: Any) -> Iterator[Callable[[], Any]]:
     contexts = []
     problems: list[str] = []
 
-    def make() -> Any:
-        context = browser.new_context(base_url=live_server.url, locale="en-GB")
+    def make(**context_options: Any) -> Any:
+        context = browser.new_context(
+            base_url=live_server.url, locale="en-GB", **context_options
+        )
         context.set_default_timeout(DEFAULT_TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()
