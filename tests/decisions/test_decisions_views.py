@@ -461,3 +461,17 @@ def test_markdown_in_proposals_and_statements_is_rendered_safely(group, members)
     assert 'href="javascript:' not in page.text
     assert "<strong>strong</strong>" in page.text
     assert "&lt;b&gt;Bold&lt;/b&gt;" in page.text
+
+
+def test_data_export_lists_participation_but_never_ballot_contents(
+    open_ballot, members
+):
+    election = open_ballot(
+        options=("Sentinel-Alpha-Candidate", "Sentinel-Beta-Candidate")
+    )
+    services.ballot_cast(member=members[0], election=election, marks=ranks(1, 0))
+    export = logged_in(members[0]).get("/me/export/")
+    assert export.status_code == 200
+    data = json.loads(export.content)["decisions"]
+    assert data["ballots_taken_part_in"][0]["election"] == election.pk
+    assert "ranking" not in export.text and "Sentinel-Beta" not in export.text

@@ -8,10 +8,12 @@ class DecisionsConfig(AppConfig):
     def ready(self) -> None:
         from commonground.core.dashboard import DashboardPanel, register_panel
         from commonground.core.group_links import GroupLink, register_group_link
+        from commonground.core.personal_data import register_personal_data
 
         from . import discussions, selectors
 
         discussions.register()
+        register_personal_data("decisions", selectors.personal_data_decisions)
 
         register_panel(
             DashboardPanel(

@@ -362,3 +362,41 @@ __all__ = [
     "results_view",
     "visible_group",
 ]
+
+
+def personal_data_decisions(user: Any) -> dict[str, Any]:
+    """The member's part in decisions, for their data export: never ballot contents."""
+    from .models import Amendment, Nomination, ProposalSupport, Second
+
+    return {
+        "proposals_authored": [
+            {"id": p.pk, "title": p.title, "status": p.status, "text": p.text}
+            for p in Proposal.objects.filter(author=user)
+        ],
+        "proposals_supported": list(
+            ProposalSupport.objects.filter(member=user).values_list(
+                "proposal_id", flat=True
+            )
+        ),
+        "amendments": [
+            {"id": a.pk, "proposal": a.proposal_id, "title": a.title, "text": a.text}
+            for a in Amendment.objects.filter(author=user)
+        ],
+        "nominations": [
+            {"election": n.election_id, "statement": n.statement, "status": n.status}
+            for n in Nomination.objects.filter(member=user)
+        ],
+        "seconds": list(
+            Second.objects.filter(member=user).values_list("nomination_id", flat=True)
+        ),
+        "ballots_taken_part_in": [
+            {
+                "election": p.election_id,
+                "title": p.election.title,
+                "cast_at": p.cast_at.isoformat(),
+            }
+            for p in Participation.objects.filter(member=user).select_related(
+                "election"
+            )
+        ],
+    }
