@@ -308,3 +308,74 @@ def test_marks_for_a_withdrawn_candidate_change_nothing(profile, choice, data):
     only_withdrawn = sum(w for r, w in zip(struck, weights, strict=True) if not r)
     assert Decimal(with_marks["input"]["invalid"]["count"]) == only_withdrawn
     assert Decimal(without_marks["input"]["invalid"]["count"]) == 0
+
+
+# --- conservation with untidy papers ---------------------------------------------
+
+
+@st.composite
+def untidy_profiles(
+    draw: st.DrawFn,
+) -> tuple[list[str], list[list[Any]], list[int]]:
+    """Papers with skipped ranks, equal rankings (overvotes) and repeated marks."""
+    n = draw(st.integers(2, 5))
+    mark = st.one_of(
+        st.integers(0, n - 1),
+        st.integers(0, n - 1),
+        st.just(-1),  # a skipped rank number
+        st.lists(st.integers(0, n - 1), min_size=2, max_size=3).map(tuple),
+    )
+    rankings = draw(
+        st.lists(st.lists(mark, min_size=1, max_size=6), min_size=1, max_size=12)
+    )
+    weights = draw(
+        st.lists(st.integers(1, 30), min_size=len(rankings), max_size=len(rankings))
+    )
+    return names(n), rankings, weights
+
+
+def usable_count(ranking: list[Any], *, stop_at_gap: bool) -> int:
+    """How many usable preferences a paper has under spec §2's normalisation."""
+    seen: list[int] = []
+    for mark in ranking:
+        group = mark if isinstance(mark, tuple) else (() if mark == -1 else (mark,))
+        if not group:
+            if stop_at_gap:
+                break
+            continue
+        fresh = {c for c in group if c not in seen}
+        if not fresh:
+            continue  # a repeated mark is ignored
+        if len(fresh) > 1:
+            break  # an overvote ends the usable preferences
+        seen.append(fresh.pop())
+    return len(seen)
+
+
+@PROPERTY_SETTINGS
+@given(profile=untidy_profiles(), choice=st.sampled_from(ROUND_METHODS))
+def test_untidy_papers_are_normalised_and_still_conserved(profile, choice):
+    """Spec §2: a paper with no usable preference is invalid (left out of the
+    totals and quota, counted in ``input.invalid``); the rest are conserved in
+    every round.  Scottish rules stop at the first skipped rank; the others pass
+    over it."""
+    method, rules, seats = choice
+    candidates, rankings, weights = profile
+    if not fits(method, seats, candidates):
+        return
+    stop_at_gap = rules == "scottish"
+    valid = sum(
+        w
+        for r, w in zip(rankings, weights, strict=True)
+        if usable_count(r, stop_at_gap=stop_at_gap)
+    )
+    election = Election.from_rankings(candidates, rankings, weights)
+    if valid == 0:
+        return
+    result = run(election, method, rules, seats)
+    assert Decimal(result["input"]["invalid"]["count"]) == sum(weights) - valid
+    for round_ in result["rounds"]:
+        tallies = sum((Decimal(v) for v in round_["tallies"].values()), Decimal(0))
+        exhausted = Decimal(round_.get("exhausted") or "0")
+        loss = Decimal(round_.get("rounding_loss_total") or "0")
+        assert tallies + exhausted + loss == valid, round_["round"]
