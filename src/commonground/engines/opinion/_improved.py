@@ -26,8 +26,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import linalg, sparse
-from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
+from scipy import sparse
 
 from ._data import StatementTable, VoteTable
 from ._improved_kmeans import (
@@ -40,7 +39,13 @@ from ._improved_kmeans import (
     lloyd,
     silhouette_score,
 )
-from ._improved_matrix import MatrixMemo, canonical_votes_memo, centred_matrix
+from ._improved_matrix import (
+    MatrixMemo,
+    canonical_votes_memo,
+    centred_matrix,
+    fast_canonical_order,
+)
+from ._improved_pca import top_two
 from ._improved_stats import group_aware, majority, priority, representative
 from ._result import (
     Consensus,
@@ -67,7 +72,6 @@ DEFAULTS: dict[str, Any] = {
     "fdr": 0.10,
     "max_representative": 5,
 }
-EIGH_MAX_COLUMNS = 500
 MAX_FIT_POINTS = 20_000
 MAX_SILHOUETTE_POINTS = 2_000
 FULL_LLOYD_ITERATIONS = 50
@@ -143,38 +147,30 @@ class _Pca:
 
 
 def _pca(z: sparse.csr_array, seed: int, warm: NDArray[np.float64] | None) -> _Pca:
-    """Top-2 right singular vectors of Z (spec §5.2)."""
+    """Top-2 right singular vectors of Z (spec §5.2), thread-count independent.
+
+    Lanczos on v ↦ Zᵀ(Zv) (see :mod:`._improved_pca`) at every size, from a
+    seeded start vector, or from the previous components in ``partial_fit``;
+    both converge to the 1e-12 tolerance of spec §5.2.
+    """
     n_rows, n_cols = z.shape
-    total = float(np.dot(z.data, z.data))
+    total = float(np.einsum("i,i->", z.data, z.data))
     components = np.zeros((2, n_cols))
     if min(2, n_rows, n_cols) < 2 or total <= 0.0:
         return _Pca(components, (None, None), False)
-    if n_cols <= EIGH_MAX_COLUMNS:
-        gram = (z.T @ z).toarray()
-        values, vectors = linalg.eigh(gram, subset_by_index=[n_cols - 2, n_cols - 1])
-    else:
-        zt = z.T
+    zt = z.T
 
-        def normal(v: NDArray[np.float64]) -> NDArray[np.float64]:
-            result: NDArray[np.float64] = zt @ (z @ v)
-            return result
+    def normal(v: NDArray[np.float64]) -> NDArray[np.float64]:
+        result: NDArray[np.float64] = zt @ (z @ v)
+        return result
 
-        operator = LinearOperator((n_cols, n_cols), matvec=normal, dtype=np.float64)
-        cold = generator(seed, PURPOSE_PCA).standard_normal(n_cols)
-        if warm is not None and np.any(warm):
-            # From the previous components a short Lanczos basis converges in
-            # fewer products; the answer is the same to the 1e-12 tolerance.
-            try:
-                values, vectors = eigsh(
-                    operator, k=2, which="LA", tol=1e-12, v0=warm, ncv=min(6, n_cols)
-                )
-            except ArpackNoConvergence:
-                values, vectors = eigsh(operator, k=2, which="LA", tol=1e-12, v0=cold)
-        else:
-            values, vectors = eigsh(operator, k=2, which="LA", tol=1e-12, v0=cold)
-    order = np.argsort(values)[::-1]
-    values = values[order]
-    components = np.ascontiguousarray(vectors[:, order].T)
+    rng = generator(seed, PURPOSE_PCA)
+    cold = rng.standard_normal(n_cols)
+    start = warm if warm is not None and np.any(warm) else cold
+    values, vectors = top_two(
+        normal, n_cols, start, lambda: rng.standard_normal(n_cols), tol=1e-12
+    )
+    components = np.ascontiguousarray(vectors)
     components *= orientation_signs(components)[:, None]
     explained = (
         max(float(values[0]), 0.0) / total,
@@ -617,6 +613,4 @@ def _vote_counts(
 
 
 def _canonical_positions(ids: list[str]) -> list[int]:
-    from ._improved_matrix import fast_canonical_order
-
     return fast_canonical_order(ids).tolist() if ids else []
