@@ -129,8 +129,9 @@ def atheris_child(
 ) -> None:
     import atheris
 
-    with atheris.instrument_imports():
+    with atheris.instrument_imports():  # coverage feedback from our readers
         import commonground.engines.tally  # noqa: F401
+        import commonground.engines.tally.rctab  # noqa: F401
     module = strategies()
     outcomes = Outcomes(reader, crash_dir)
     folder = Path(tempfile.mkdtemp(prefix="fuzz_tally_atheris_"))
@@ -228,8 +229,8 @@ def main(argv: list[str] | None = None) -> int:
             print("atheris is not installed: running hypothesis only")
             engines.remove("atheris")
     crashes = 0
-    for engine in engines:
-        for reader in args.readers.split(","):
+    for reader in args.readers.split(","):
+        for engine in engines:
             start = time.perf_counter()
             runner = run_hypothesis if engine == "hypothesis" else run_atheris
             summary = runner(reader, args.inputs, args.seed, args.crash_dir)
