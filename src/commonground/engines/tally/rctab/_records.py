@@ -446,47 +446,53 @@ def read_ess_xlsx_records(
     path = Path(path)
     records: list[RawRecord] = []
     last_column = first_vote_column + max_rankings - 1
+    blank = (UNDECLARED,) if treat_blank_as_undeclared_write_in else ()
+    # Cell text -> marks; the same few texts repeat on every row.
+    known: dict[str, tuple[str, ...] | None] = {"": blank}
+
+    def marks_of(text: str) -> tuple[str, ...] | None:
+        """Marks of a cell, or None when a split part is blank or skipped."""
+        trimmed = java_trim(text)
+        if not trimmed:
+            return blank
+        parts = [trimmed]
+        if overvote_delimiter:
+            parts = [java_trim(p) for p in trimmed.split(overvote_delimiter)]
+        marks: list[str] = []
+        for part in parts:
+            if len(parts) > 1 and (not part or part == skipped_rank_label):
+                return None
+            if part == skipped_rank_label:
+                continue
+            if overvote_label and part == overvote_label:
+                marks.append(OVERVOTE)
+            elif undeclared_write_in_label and part == undeclared_write_in_label:
+                marks.append(UNDECLARED)
+            else:
+                marks.append(part)
+        return tuple(marks)
+
     with closing(iter_sheet_rows(path)) as rows:
         for title, row_number, cells in rows:
             if row_number < first_vote_row:
                 continue
-            marks_by_rank: dict[int, list[str]] = {}
+            ranks: list[Rank] = []
             for column in range(first_vote_column, last_column + 1):
-                rank = column - first_vote_column + 1
-                text = java_trim(cells.get(column, ""))
-                if not text:
-                    if treat_blank_as_undeclared_write_in:
-                        marks_by_rank[rank] = [UNDECLARED]
-                    continue
-                parts = [text]
-                if overvote_delimiter:
-                    parts = [java_trim(p) for p in text.split(overvote_delimiter)]
-                marks: list[str] = []
-                for part in parts:
-                    if len(parts) > 1 and (not part or part == skipped_rank_label):
-                        raise TallyInputError(
-                            path,
-                            f"sheet {title}, cell {_column_letters(column)}{row_number}",
-                            "overvoteDelimiter",
-                            f"blank or skipped-rank part in {text!r}",
-                        )
-                    if part == skipped_rank_label:
-                        continue
-                    if overvote_label and part == overvote_label:
-                        marks.append(OVERVOTE)
-                    elif (
-                        undeclared_write_in_label and part == undeclared_write_in_label
-                    ):
-                        marks.append(UNDECLARED)
-                    else:
-                        marks.append(part)
+                text = cells.get(column, "")
+                if text in known:
+                    marks = known[text]
+                else:
+                    marks = known[text] = marks_of(text)
+                if marks is None:
+                    raise TallyInputError(
+                        path,
+                        f"sheet {title}, cell {_column_letters(column)}{row_number}",
+                        "overvoteDelimiter",
+                        f"blank or skipped-rank part in {java_trim(text)!r}",
+                    )
                 if marks:
-                    marks_by_rank[rank] = marks
-            records.append(
-                RawRecord(
-                    f"sheet {title}, row {row_number}", _sorted_ranks(marks_by_rank)
-                )
-            )
+                    ranks.append((column - first_vote_column + 1, marks))
+            records.append(RawRecord(f"sheet {title}, row {row_number}", tuple(ranks)))
     return records
 
 
