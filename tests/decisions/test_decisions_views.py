@@ -475,3 +475,43 @@ def test_data_export_lists_participation_but_never_ballot_contents(
     data = json.loads(export.content)["decisions"]
     assert data["ballots_taken_part_in"][0]["election"] == election.pk
     assert "ranking" not in export.text and "Sentinel-Beta" not in export.text
+
+
+def test_election_page_runs_a_fixed_number_of_queries_whatever_the_nominations(
+    group, organiser, members, django_assert_max_num_queries
+):
+    from factories import make_member
+
+    now = timezone.now()
+    election = services.election_create(
+        actor=organiser,
+        group=group,
+        kind="election",
+        spec=services.ElectionSpec(
+            title="Delegates",
+            method="stv",
+            seats=2,
+            nominations_open_at=now - timedelta(hours=1),
+            nominations_close_at=now + timedelta(days=1),
+            opens_at=now + timedelta(days=2),
+            closes_at=now + timedelta(days=3),
+        ),
+    )
+    client = logged_in(members[0])
+    url = reverse("decisions:election_detail", args=[election.pk])
+
+    def nominate(count: int) -> None:
+        for _ in range(count):
+            nominee = make_member(group)
+            nomination = services.nomination_submit(
+                member=nominee, election=election, statement="Me"
+            )
+            services.nomination_second(member=members[1], nomination=nomination)
+
+    nominate(2)
+    client.get(url)
+    with django_assert_max_num_queries(25) as few:
+        client.get(url)
+    nominate(8)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(url).status_code == 200

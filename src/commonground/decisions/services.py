@@ -18,6 +18,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from commonground.audit.services import audit_record
@@ -648,31 +649,34 @@ def _roll_member_ids(election: Election) -> list[int]:
 
 
 def _candidates_from_nominations(election: Election) -> None:
+    """Standing nominations with enough seconds become candidates, in name order."""
     nominations = (
         Nomination.objects.filter(election=election, status=Nomination.Status.STANDING)
         .select_related("member")
+        .annotate(second_count=Count("seconds"))
+        .filter(second_count__gte=election.required_seconds)
         .order_by("created_at", "id")
     )
     taken: set[str] = set()
-    options: list[Option] = []
+    named: list[tuple[str, Nomination]] = []
     for nomination in nominations:
-        if nomination.seconds.count() < election.required_seconds:
-            continue
         base = _clean_label(nomination.member.public_name) or "Candidate"
         label, n = base, 2
         while label in taken:
             label, n = f"{base} ({n})", n + 1
         taken.add(label)
-        options.append(
-            Option(
-                election=election,
-                position=len(options),
-                label=label,
-                description=nomination.statement,
-                nomination=nomination,
-            )
+        named.append((label, nomination))
+    named.sort(key=lambda pair: (pair[0].casefold(), pair[0]))
+    Option.objects.bulk_create(
+        Option(
+            election=election,
+            position=position,
+            label=label,
+            description=nomination.statement,
+            nomination=nomination,
         )
-    Option.objects.bulk_create(options)
+        for position, (label, nomination) in enumerate(named)
+    )
 
 
 def _seal(election: Election, now: datetime) -> ElectionSeal:
