@@ -10,7 +10,6 @@ from commonground.engines.opinion._improved_kmeans import (
     bootstrap_stability,
     kmeans,
     lloyd,
-    lloyd_batch,
     silhouette_score,
 )
 
@@ -110,18 +109,3 @@ def test_bootstrap_stability_is_high_for_clear_groups_and_deterministic():
     assert jaccard.min() > 0.95 and ari > 0.95
     again = bootstrap_stability(points, labels, 2, seed=0, resamples=10)
     assert np.array_equal(jaccard, again[0]) and ari == again[1]
-
-
-@pytest.mark.parametrize("seed", range(6))
-def test_batched_lloyd_gives_each_run_the_result_of_plain_lloyd(seed):
-    rng = np.random.default_rng(100 + seed)
-    n = int(rng.integers(20, 800))
-    k = int(rng.integers(2, 8))
-    points = rng.normal(size=(n, 2))
-    if seed % 2:
-        points = np.round(points, 1)
-    starts = [points[rng.choice(n, k, replace=False)] for _ in range(4)]
-    for start, got in zip(starts, lloyd_batch(points, starts), strict=True):
-        expected_labels, expected_centres = plain_lloyd(points, start)
-        assert np.array_equal(got.labels, expected_labels)
-        assert np.allclose(got.centres, expected_centres, rtol=0, atol=1e-12)

@@ -262,70 +262,6 @@ def lloyd(points: Points, centres: Points, max_iter: int = 300) -> Clustering:
     )
 
 
-SMALL_PROBLEM = 20_000  # points x clusters up to which Lloyd runs batched
-
-
-def lloyd_batch(
-    points: Points, starts: list[Points], max_iter: int = 300
-) -> list[Clustering]:
-    """Plain Lloyd for several starts at once (small problems: fewer numpy calls).
-
-    Same rules as :func:`lloyd` (ties to the lower index, empty clusters
-    re-seeded with the farthest point); a run that has converged is at a
-    fixed point, so iterating it further leaves it unchanged.
-    """
-    runs = len(starts)
-    k = len(starts[0])
-    n = len(points)
-    x = np.ascontiguousarray(points[:, 0])
-    y = np.ascontiguousarray(points[:, 1])
-    cx = np.stack([np.asarray(c[:, 0], dtype=np.float64) for c in starts])
-    cy = np.stack([np.asarray(c[:, 1], dtype=np.float64) for c in starts])
-    offsets = (np.arange(runs) * k)[:, None]
-    tiled_x = np.tile(x, runs)
-    tiled_y = np.tile(y, runs)
-    previous: Labels | None = None
-    labels = np.zeros((runs, n), dtype=np.intp)
-    for _ in range(max_iter):
-        dx = x[None, :, None] - cx[:, None, :]
-        dx *= dx
-        dy = y[None, :, None] - cy[:, None, :]
-        dy *= dy
-        dx += dy
-        labels = np.argmin(dx, axis=2)
-        flat = (labels + offsets).ravel()
-        counts = np.bincount(flat, minlength=runs * k).reshape(runs, k)
-        if (counts == 0).any():
-            for run in np.flatnonzero((counts == 0).any(axis=1)).tolist():
-                own = dx[run, np.arange(n), labels[run]]
-                for cluster in np.flatnonzero(counts[run] == 0).tolist():
-                    farthest = int(np.argmax(own))
-                    labels[run, farthest] = cluster
-                    own[farthest] = -1.0
-            flat = (labels + offsets).ravel()
-            counts = np.bincount(flat, minlength=runs * k).reshape(runs, k)
-        cx = _sums(flat, tiled_x, runs * k).reshape(runs, k) / counts
-        cy = _sums(flat, tiled_y, runs * k).reshape(runs, k) / counts
-        if previous is not None and np.array_equal(previous, labels):
-            break
-        previous = labels
-    results = []
-    for run in range(runs):
-        run_labels = labels[run]
-        run_counts = np.bincount(run_labels, minlength=k)
-        centre_x = _sums(run_labels, x, k) / run_counts
-        centre_y = _sums(run_labels, y, k) / run_counts
-        final = (x - centre_x[run_labels]) ** 2 + (y - centre_y[run_labels]) ** 2
-        results.append(
-            Clustering(
-                labels=run_labels,
-                centres=np.column_stack([centre_x, centre_y]),
-                inertia=float(final.sum()),
-            )
-        )
-    return results
-
-
 def kmeans(
     points: Points,
     k: int,
@@ -341,10 +277,7 @@ def kmeans(
         _kmeans_plus_plus(points, k, generator(seed, purpose, k, tag * 1000 + run))
         for run in range(n_init)
     ]
-    if len(points) * k <= SMALL_PROBLEM:
-        results = lloyd_batch(points, starts, max_iter)
-    else:
-        results = [lloyd(points, start, max_iter) for start in starts]
+    results = [lloyd(points, start, max_iter) for start in starts]
     best = results[0]
     for result in results[1:]:
         if result.inertia < best.inertia:
