@@ -515,3 +515,25 @@ def test_election_page_runs_a_fixed_number_of_queries_whatever_the_nominations(
     nominate(8)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get(url).status_code == 200
+
+
+def test_results_page_says_when_the_count_was_refused_for_tampering(
+    open_ballot, members
+):
+    from django.db import connection
+
+    from commonground.decisions.models import Option
+
+    election = open_ballot()
+    services.ballot_cast(member=members[0], election=election, marks=ranks(0))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Option._meta.db_table} SET label = %s WHERE election_id = %s AND position = 0",
+            ["Mallory", election.pk],
+        )
+    with time_machine.travel(election.closes_at + timedelta(seconds=1)):
+        response = logged_in(members[0]).get(
+            reverse("decisions:election_results", args=[election.pk])
+        )
+    assert response.status_code == 202
+    assert "integrity mismatch" in response.text

@@ -187,6 +187,17 @@ def published_result(
     return election.results.order_by("-counted_at").first()
 
 
+def count_refused(election: Election) -> bool:
+    """Whether a count of this election was refused for an integrity mismatch."""
+    from commonground.audit.models import AuditEntry
+
+    return AuditEntry.objects.filter(
+        action="election.count_refused",
+        target_type=Election._meta.label_lower,
+        target_id=str(election.pk),
+    ).exists()
+
+
 @dataclass
 class ResultsView:
     result: TallyResult

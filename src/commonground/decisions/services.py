@@ -1015,14 +1015,17 @@ def election_count(*, election_id: int) -> TallyResult:
         definition_document(election, member_ids), sort_keys=True, separators=(",", ":")
     )
     if sha256_text(recomputed) != seal.definition_sha256:
+        from .selectors import count_refused
+
         with transaction.atomic():
-            audit_record(
-                actor=None,
-                action="election.count_refused",
-                target=election,
-                group=election.group,
-                reason="integrity mismatch: the definition differs from its seal",
-            )
+            if not count_refused(election):  # record the refusal once, not per attempt
+                audit_record(
+                    actor=None,
+                    action="election.count_refused",
+                    target=election,
+                    group=election.group,
+                    reason="integrity mismatch: the definition differs from its seal",
+                )
         raise IntegrityMismatch(
             "Integrity mismatch: this ballot's definition changed after it was sealed; "
             "the count is refused."

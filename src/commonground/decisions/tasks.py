@@ -27,7 +27,10 @@ def decisions_sweep() -> dict[str, Any]:
     reminded = services.elections_send_reminders()
     counted = 0
     for election_id in services.elections_due_for_count():
-        count_election.delay(election_id)
+        try:
+            count_election.delay(election_id)
+        except services.IntegrityMismatch:
+            continue  # refused and recorded in the audit log; the others still count
         counted += 1
     proposals = services.proposals_check_support()
     return {"sealed": sealed, "reminded": reminded, "counted": counted, **proposals}

@@ -536,14 +536,21 @@ def nomination_reject(request: MemberRequest, pk: int) -> HttpResponse:
 
 
 def _counted(election: Election) -> Any:
-    """The published result, counting now (in the background task) if voting has closed."""
+    """The published result, counting now (in the background task) if voting has closed.
+
+    A refused count (the definition no longer matches its seal) publishes nothing;
+    the refusal is in the audit log and the page says so.
+    """
     if election.phase_at(timezone.now()) != "closed":
         return None
     result = selectors.published_result(election)
     if result is None:
         from .tasks import count_election
 
-        count_election.delay(election.pk)
+        try:
+            count_election.delay(election.pk)
+        except services.IntegrityMismatch:
+            return None
         result = selectors.published_result(election)
     return result
 
@@ -559,6 +566,7 @@ def election_results(request: HttpRequest, pk: int) -> HttpResponse:
             {
                 "election": election,
                 "page": selectors.election_page(election, request.user),
+                "refused": selectors.count_refused(election),
             },
             status=404 if election.phase_at(timezone.now()) != "closed" else 202,
         )
