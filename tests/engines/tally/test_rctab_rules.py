@@ -575,3 +575,13 @@ def test_an_output_folder_that_cannot_be_made_is_a_clear_error(tmp_path: Path) -
         tabulate_rctab(config, blocker / "out")
     assert caught.value.exit_code == 4
     assert "cannot write the reports" in str(caught.value)
+
+
+def test_json_strings_are_escaped_as_jackson_escapes_them() -> None:
+    from commonground.engines.tally.rctab._reports import jackson_string
+
+    # Short escapes for quote, backslash, \b \t \n \f \r; upper-case \u00XX for
+    # other control characters; everything else raw (UTF-8 on disk).
+    assert jackson_string('a"b\\c\t\n') == '"a\\"b\\\\c\\t\\n"'
+    assert jackson_string("\x01\x1f") == '"\\u0001\\u001F"'
+    assert jackson_string("Lé€\x7f/") == '"Lé€\x7f/"'

@@ -30,6 +30,31 @@ TIE_NOTE = "*Tie resolved in accordance with election law"
 # ------------------------------------------------------------------ JSON
 
 
+_SHORT_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+}
+
+
+def jackson_string(text: str) -> str:
+    """A JSON string as Jackson writes it: raw UTF-8, upper-case \\u00XX escapes."""
+    out = ['"']
+    for character in text:
+        if character in _SHORT_ESCAPES:
+            out.append(_SHORT_ESCAPES[character])
+        elif character < " ":
+            out.append(f"\\u{ord(character):04X}")
+        else:
+            out.append(character)
+    out.append('"')
+    return "".join(out)
+
+
 def jackson_json(value: Any, level: int = 0) -> str:
     """Text laid out like Jackson's default pretty printer with sorted keys."""
     if isinstance(value, dict):
@@ -38,7 +63,7 @@ def jackson_json(value: Any, level: int = 0) -> str:
         pad = "  " * (level + 1)
         items = sorted(value.items(), key=lambda item: java_order_key(item[0]))
         inner = ",\n".join(
-            f"{pad}{json.dumps(key, ensure_ascii=False)} : {jackson_json(item, level + 1)}"
+            f"{pad}{jackson_string(key)} : {jackson_json(item, level + 1)}"
             for key, item in items
         )
         return "{\n" + inner + "\n" + "  " * level + "}"
@@ -46,7 +71,9 @@ def jackson_json(value: Any, level: int = 0) -> str:
         if not value:
             return "[ ]"
         return "[ " + ", ".join(jackson_json(item, level) for item in value) + " ]"
-    return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str):
+        return jackson_string(value)
+    return json.dumps(value)
 
 
 def _text(value: Decimal) -> str:
