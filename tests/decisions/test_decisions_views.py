@@ -537,3 +537,13 @@ def test_results_page_says_when_the_count_was_refused_for_tampering(
         )
     assert response.status_code == 202
     assert "integrity mismatch" in response.text
+
+
+def test_dashboard_does_not_offer_a_ballot_to_a_member_who_joined_after_it_opened(
+    open_ballot, group
+):
+    from factories import make_member
+
+    election = open_ballot()
+    late = make_member(group)
+    assert election.title not in logged_in(late).get(reverse("core:dashboard")).text

@@ -342,7 +342,10 @@ def dashboard_decisions(request: Any) -> dict[str, Any]:
         Election.objects.filter(
             group_id__in=ancestor_ids, opens_at__lte=now, closes_at__gt=now
         )
+        # On the frozen roll, or not sealed yet (the roll is fixed on first cast).
+        .filter(Q(roll__member=user) | Q(seal__isnull=True))
         .exclude(participations__member=user)
+        .distinct()
         .select_related("group")
         .order_by("closes_at")[:20]
     )
