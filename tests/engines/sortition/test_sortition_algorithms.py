@@ -105,7 +105,9 @@ def test_same_seed_gives_the_same_lottery_and_another_seed_may_differ():
     assert first.to_json() == again.to_json()
     other = select_panel(people, quotas, 7, seed=6)
     for pid in first.probabilities:
-        assert other.probabilities[pid] == pytest.approx(first.probabilities[pid], abs=1e-9)
+        assert other.probabilities[pid] == pytest.approx(
+            first.probabilities[pid], abs=1e-9
+        )
 
 
 def test_unknown_algorithm_and_bad_numbers_are_input_errors():
@@ -128,10 +130,10 @@ def _instances(draw):  # type: ignore[no-untyped-def]
     size = draw(st.integers(6, 14))
     g = draw(st.lists(st.sampled_from("ab"), min_size=size, max_size=size))
     h = draw(st.lists(st.sampled_from("xyz"), min_size=size, max_size=size))
-    houses = draw(st.lists(st.sampled_from([None, "1", "2"]), min_size=size, max_size=size))
-    people = [
-        Person(str(i), {"g": g[i], "h": h[i]}, houses[i]) for i in range(size)
-    ]
+    houses = draw(
+        st.lists(st.sampled_from([None, "1", "2"]), min_size=size, max_size=size)
+    )
+    people = [Person(str(i), {"g": g[i], "h": h[i]}, houses[i]) for i in range(size)]
     k = draw(st.integers(2, 4))
     quotas = []
     for feature, values, column in (("g", "ab", g), ("h", "xyz", h)):

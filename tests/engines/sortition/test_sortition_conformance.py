@@ -56,7 +56,9 @@ def _run(name: str, algorithm: str):  # type: ignore[no-untyped-def]
     return select_panel(people, quotas, EXAMPLES[name], algorithm=algorithm, seed=1)
 
 
-def _quota_matrix(name: str) -> tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray]:
+def _quota_matrix(
+    name: str,
+) -> tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray]:
     """Straight from the CSVs: person index by row number, person x quota 0/1."""
     people_path, quotas_path = _files(name)
     with quotas_path.open(newline="") as stream:

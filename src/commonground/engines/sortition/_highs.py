@@ -11,6 +11,7 @@ import highspy
 import numpy as np
 
 from ._instance import FloatArray, Instance, IntArray
+from ._model import SortitionError
 
 _BANNER_SHOWN = False
 
@@ -41,7 +42,6 @@ def new_highs() -> Any:
     else:
         highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
-    highs.setOptionValue("threads", 1)
     highs.setOptionValue("random_seed", 0)
     return highs
 
@@ -110,8 +110,14 @@ class PanelFinder:
         highs.changeColsCost(len(self._all), self._all, weights)
         highs.run()
         self.solves += 1
-        if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        status = highs.getModelStatus()
+        if status == highspy.HighsModelStatus.kInfeasible:
             return []
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise SortitionError(
+                "the integer program for panels could not be solved "
+                f"({highs.modelStatusToString(status)})"
+            )
         candidates = [np.asarray(highs.getSolution().col_value)]
         candidates += [
             np.asarray(saved.col_value) for saved in highs.getSavedMipSolutions()
