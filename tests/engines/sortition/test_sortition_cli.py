@@ -6,11 +6,11 @@ import hashlib
 import json
 
 import pytest
-from support import shared_data
 
 from commonground.cli import main as commonground
 from commonground.engines.sortition import Lottery
 from commonground.engines.sortition.cli import main
+from support import shared_data
 
 SMALL = ("example_small_20", "20")
 

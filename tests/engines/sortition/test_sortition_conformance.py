@@ -17,13 +17,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from support import shared_data
 
 from commonground.engines.sortition import (
     read_people,
     read_quotas,
     select_panel,
 )
+from support import shared_data
 
 EXAMPLES = {"example_small_20": 20, "example_large_200": 200}
 
