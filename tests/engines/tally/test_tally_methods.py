@@ -417,3 +417,25 @@ def test_elections_that_do_not_fit_the_model_are_rejected():
         Election(["A", "A"], {})
     with pytest.raises(ValueError, match="-1"):
         Election.from_rankings(ABC, np.array([[0, 3]]))
+
+
+def test_pairwise_counts_from_a_matrix_equal_those_from_rankings():
+    # The matrix path computes d[x][y] = R[x] - A[y][x] with numpy; the
+    # ranking path walks every ballot.  They must agree exactly, including
+    # skipped ranks, repeated marks and withdrawn candidates.
+    rng = np.random.default_rng(3)
+    for _ in range(60):
+        n = int(rng.integers(2, 6))
+        matrix = rng.integers(-1, n, size=(int(rng.integers(1, 12)), 5))
+        weights = rng.integers(1, 5, size=matrix.shape[0])
+        withdrawn = frozenset({n - 1}) if rng.random() < 0.3 else frozenset()
+        names = [f"C{i}" for i in range(n)]
+        fast = Election.from_rankings(names, matrix, weights, withdrawn=withdrawn)
+        slow = Election.from_rankings(
+            names, matrix.tolist(), weights.tolist(), withdrawn=withdrawn
+        )
+        for method in ("schulze", "ranked-pairs"):
+            a = count(fast, method=method)
+            b = count(slow, method=method)
+            assert a.rounds == b.rounds and a.winners == b.winners
+            assert a.input.invalid_count == b.input.invalid_count

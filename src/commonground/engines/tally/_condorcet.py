@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._election import Election, grid_to_ranking, weak_order
+import numpy as np
+import numpy.typing as npt
+
+from ._election import BallotTable, Election, grid_to_ranking, weak_order
+from ._papers import preferences
 from ._result import Result
 from ._ties import Lot
 from ._trace import Trace
@@ -16,10 +20,13 @@ def pairwise(election: Election) -> tuple[list[list[int]], int, int, int]:
     Ranked beats unranked; equal ranks and two unranked candidates express no
     preference.  Returns (d, valid weight, distinct valid ballots, invalid weight).
     """
+    table = election.ballots
+    if isinstance(table, BallotTable) and table.matrix is not None:
+        return _pairwise_matrix(election)
     n = len(election.candidates)
     d = [[0] * n for _ in range(n)]
     valid = distinct = invalid = 0
-    for ballot, weight in election.ballots.items():
+    for ballot, weight in table.items():
         ranking = grid_to_ranking(ballot) if election.kind == "grid" else ballot
         groups = weak_order(ranking, election.withdrawn)
         if not groups:
@@ -43,6 +50,50 @@ def pairwise(election: Election) -> tuple[list[list[int]], int, int, int]:
             for y in unranked:
                 row[y] += weight
     return d, valid, distinct, invalid
+
+
+def _pairwise_matrix(election: Election) -> tuple[list[list[int]], int, int, int]:
+    """:func:`pairwise` for one-candidate-per-rank ballots held as a matrix.
+
+    With R[x] the weight of ballots ranking x and A[x][y] the weight ranking
+    both with x first, d[x][y] = R[x] - A[y][x]: a ballot ranking x puts it
+    above y unless it ranks y earlier.
+    """
+    n = len(election.candidates)
+    prefs = preferences(election, stop_at_gap=False)
+    matrix, weights = prefs.matrix, prefs.weights
+    width = matrix.shape[1] - 1
+    ranked = np.zeros(n, np.int64)
+    before = np.zeros(n * n, np.int64)
+    for i in range(width):
+        column = matrix[:, i]
+        present = column >= 0
+        ranked += _weighted_counts(column[present], weights[present], n)
+        for j in range(i + 1, width):
+            later = matrix[:, j]
+            both = later >= 0
+            keys = column[both] * n + later[both]
+            before += _weighted_counts(keys, weights[both], n * n)
+    d = [[0] * n for _ in range(n)]
+    for x in range(n):
+        for y in range(n):
+            if x != y:
+                d[x][y] = int(ranked[x] - before[y * n + x])
+    return d, prefs.total, int(matrix.shape[0]), prefs.invalid
+
+
+def _weighted_counts(
+    keys: npt.NDArray[np.int64], weights: npt.NDArray[np.int64], length: int
+) -> npt.NDArray[np.int64]:
+    """Exact integer sum of ``weights`` per key in ``range(length)``."""
+    if keys.size == 0:
+        return np.zeros(length, np.int64)
+    if int(weights.sum()) < 1 << 53:
+        counts = np.bincount(keys, weights=weights, minlength=length)
+        return counts.astype(np.int64)
+    sums = np.zeros(length, np.int64)
+    np.add.at(sums, keys, weights)
+    return sums
 
 
 def _matrix_text(names: tuple[str, ...], active: list[int], m: list[list[int]]) -> Any:
