@@ -393,3 +393,12 @@ def test_rctab_summary_has_rounds_tallies_and_transfers(open_ballot, members):
     assert first["tally"] == {"Ann": "2", "Bo": "2", "Cy": "1"}
     assert first["tallyResults"] == [{"eliminated": "Cy", "transfers": {"Bo": "1"}}]
     assert summary["results"][-1]["tally"]["Bo"] == "3"
+
+
+def test_an_election_without_ballots_chooses_nobody(open_ballot):
+    election = open_ballot("stv", ("A", "B", "C"), seats=2)
+    with close(election):
+        tally = services.election_count(election_id=election.pk)
+    assert tally.ballot_count == 0
+    assert tally.outcome["winners"] == [] and tally.outcome["passed"] is False
+    assert "nobody is chosen" in tally.outcome["summary"]

@@ -165,16 +165,24 @@ def election_outcome(
             f"{abstain} abstain; {ballots} of {roll_size} eligible members voted."
         )
     else:
-        names = ", ".join(result["winners"]) or "nobody"
-        passed = quorum_met
+        # With no ballot at all the engine would choose by lot: nobody is chosen.
+        passed = quorum_met and ballots > 0
         outcome["passed"] = passed
         chosen = "Elected" if election.kind == Election.Kind.ELECTION else "Chosen"
-        outcome["summary"] = (
-            f"{chosen}: {names}. {ballots} of {roll_size} eligible members voted."
-            if quorum_met
-            else f"The quorum was not reached ({ballots} of {roll_size} voted); nobody is elected."
-        )
-        if not quorum_met:
+        names = ", ".join(result["winners"]) or "nobody"
+        if not ballots:
+            outcome["summary"] = (
+                f"No ballots were cast ({roll_size} eligible); nobody is chosen."
+            )
+        elif not quorum_met:
+            outcome["summary"] = (
+                f"The quorum was not reached ({ballots} of {roll_size} voted); nobody is chosen."
+            )
+        else:
+            outcome["summary"] = (
+                f"{chosen}: {names}. {ballots} of {roll_size} eligible members voted."
+            )
+        if not passed:
             outcome["winners"] = []
     return outcome
 
