@@ -547,3 +547,39 @@ def test_dashboard_does_not_offer_a_ballot_to_a_member_who_joined_after_it_opene
     election = open_ballot()
     late = make_member(group)
     assert election.title not in logged_in(late).get(reverse("core:dashboard")).text
+
+
+def test_organisers_edit_a_ballot_until_it_opens_and_then_it_is_frozen(
+    group, organiser, members
+):
+    from commonground.audit.models import AuditEntry
+    from commonground.decisions.models import Option
+
+    now = timezone.now()
+    election = services.election_create(
+        actor=organiser,
+        group=group,
+        kind="question",
+        spec=services.ElectionSpec(
+            title="Q",
+            method="approval",
+            options=["A", "B"],
+            opens_at=now + timedelta(minutes=1),
+            closes_at=now + timedelta(days=1),
+        ),
+    )
+    url = reverse("decisions:election_edit", args=[election.pk])
+    assert logged_in(members[0]).get(url).status_code == 404
+    client = logged_in(organiser)
+    response = client.post(
+        url, {"title": "Q2", "description": "", "options": "A\nB\nC"}
+    )
+    assert response.status_code == 302
+    assert list(
+        Option.objects.filter(election=election).values_list("label", flat=True)
+    ) == ["A", "B", "C"]
+    with time_machine.travel(election.opens_at + timedelta(seconds=1)):
+        frozen = client.post(url, {"title": "Q3", "description": "", "options": "X\nY"})
+    assert frozen.status_code == 409 and "frozen" in frozen.text
+    assert Election.objects.get(pk=election.pk).title == "Q2"
+    assert AuditEntry.objects.filter(action="election.edit_refused").count() == 1

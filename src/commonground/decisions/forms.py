@@ -153,3 +153,19 @@ class OpenForm(forms.Form):
         initial=_default_close,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
+
+
+class ElectionEditForm(forms.Form):
+    title = forms.CharField(label="Title", max_length=200)
+    description = forms.CharField(
+        label="Description",
+        required=False,
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    options = forms.CharField(
+        label="Options (one per line)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="Candidates of an election come from nominations and are not edited here.",
+    )

@@ -23,6 +23,7 @@ urlpatterns = [
     path("ballots/<int:pk>/", views.election_detail, name="election_detail"),
     path("ballots/<int:pk>/vote/", views.election_vote, name="election_vote"),
     path("ballots/<int:pk>/open/", views.election_open, name="election_open"),
+    path("ballots/<int:pk>/edit/", views.election_edit, name="election_edit"),
     path("ballots/<int:pk>/nominate/", views.nomination_new, name="nomination_new"),
     path("ballots/<int:pk>/results/", views.election_results, name="election_results"),
     path(

@@ -24,6 +24,7 @@ from commonground.members.selectors import group_by_slug
 from . import counting, papers, rules, selectors, services
 from .forms import (
     AmendmentForm,
+    ElectionEditForm,
     ElectionForm,
     NominationForm,
     OpenForm,
@@ -432,6 +433,46 @@ def election_vote(request: MemberRequest, pk: int) -> HttpResponse:
     template = "decisions/partials/receipt.html" if htmx else "decisions/receipt.html"
     return render(
         request, template, {"election": election, "receipt": receipt}, status=201
+    )
+
+
+@login_required
+def election_edit(request: MemberRequest, pk: int) -> HttpResponse:
+    """Edit a definition before voting opens; afterwards it is frozen (409)."""
+    election, viewer = _election(request, pk)
+    if not rules.can_run_elections(viewer):
+        raise Http404("No such page")
+    labels = "\n".join(election.options.values_list("label", flat=True))
+    initial = {
+        "title": election.title,
+        "description": election.description,
+        "options": labels,
+    }
+    form = ElectionEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.election_edit(
+                actor=request.user,
+                election=election,
+                title=data["title"],
+                description=data["description"],
+                options=data["options"].splitlines(),
+            )
+        except services.DecisionRefused as refusal:
+            form.add_error(None, refusal.message)
+            context = {"election": election, "form": form}
+            return render(request, "decisions/election_edit.html", context, status=409)
+        except ValidationError as error:
+            for field_name, errors in error.message_dict.items():
+                form.add_error(
+                    field_name if field_name in form.fields else None, errors
+                )
+        else:
+            messages.success(request, "Ballot updated.")
+            return redirect("decisions:election_detail", election.pk)
+    return render(
+        request, "decisions/election_edit.html", {"election": election, "form": form}
     )
 
 
