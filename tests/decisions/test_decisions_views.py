@@ -583,3 +583,46 @@ def test_organisers_edit_a_ballot_until_it_opens_and_then_it_is_frozen(
     assert frozen.status_code == 409 and "frozen" in frozen.text
     assert Election.objects.get(pk=election.pk).title == "Q2"
     assert AuditEntry.objects.filter(action="election.edit_refused").count() == 1
+
+
+def test_every_state_changing_route_refuses_a_post_without_a_csrf_token(
+    open_ballot, group, members
+):
+    from commonground.decisions.models import Amendment, Nomination
+
+    election = open_ballot()
+    proposal = services.proposal_publish(
+        actor=members[0],
+        proposal=services.proposal_create(
+            author=members[0], group=group, title="P", text="t"
+        ),
+    )
+    amendment = services.amendment_propose(
+        member=members[1], proposal=proposal, title="A", text="a"
+    )
+    routes = [
+        ("election_vote", election.pk),
+        ("election_open", election.pk),
+        ("election_edit", election.pk),
+        ("nomination_new", election.pk),
+        ("proposal_publish", proposal.pk),
+        ("proposal_support", proposal.pk),
+        ("proposal_send", proposal.pk),
+        ("amendment_new", proposal.pk),
+        ("amendment_decide", amendment.pk),
+        ("nomination_second", 1),
+        ("nomination_withdraw", 1),
+        ("nomination_reject", 1),
+        ("proposal_new", group.slug),
+        ("election_new", group.slug),
+        ("proposal_edit", proposal.pk),
+    ]
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(members[0])
+    for name, arg in routes:
+        response = client.post(
+            reverse(f"decisions:{name}", args=[arg]), {"title": "x", "text": "y"}
+        )
+        assert response.status_code == 403, name
+    assert Ballot.objects.count() == 0 and Nomination.objects.count() == 0
+    assert Amendment.objects.get(pk=amendment.pk).status == Amendment.Status.PROPOSED
