@@ -188,7 +188,13 @@ def election_outcome(
 
 
 def round_sentence(round_data: Mapping[str, Any], quota: str | None) -> str:
-    """A plain-English account of one round of the engine's trace."""
+    """A plain-English account of one round of the engine's trace.
+
+    The engine's own sentence is used when its result carries one (``sentence``);
+    otherwise it is written here from the round's action, subject and decisions.
+    """
+    if round_data.get("sentence"):
+        return str(round_data["sentence"])
     action = round_data.get("action", "")
     subject = ", ".join(round_data.get("subject", []))
     elected = ", ".join(round_data.get("elected", []))
