@@ -106,3 +106,15 @@ def test_a_huge_field_value_is_refused():
         assert "rank_0" in errors.fields
     else:
         raise AssertionError("a ten-megabyte rank was accepted")
+
+
+def test_digits_from_other_scripts_are_refused_not_crashed():
+    for text in ("²", "١", "１"):
+        try:
+            papers.read_marks(
+                method="yes_no", option_count=3, max_score=5, data={"choice": text}
+            )
+        except PaperErrors as errors:
+            assert "choice" in errors.fields
+        else:
+            raise AssertionError(f"{text!r} was read as a number")

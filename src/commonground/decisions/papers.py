@@ -57,7 +57,11 @@ def _all(data: Mapping[str, Any], name: str) -> list[str]:
 
 
 def _small_int(text: str) -> int | None:
-    if not text or len(text) > MAX_FIELD_LENGTH or not text.isdigit():
+    if (
+        not text
+        or len(text) > MAX_FIELD_LENGTH
+        or not (text.isascii() and text.isdigit())
+    ):
         return None
     return int(text)
 
