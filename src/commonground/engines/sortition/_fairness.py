@@ -48,13 +48,19 @@ DUAL_TOLERANCE = 1e-9
 #: a type that can rise by more than this above the stage minimum stays free
 RAISE_TOLERANCE = 1e-8
 MAX_ITERATIONS = 100_000
+#: seats left unexplained below this share of the panel mean every free type is
+#: at the minimum
+FULL_PANEL_TOLERANCE = 1e-8
 #: extra panels per pricing round, and swaps between them (see ``_neighbours``)
-WALK_PANELS = 40
+WALK_PANELS = 150
 WALK_SPACING = 3
 #: random panels to start from
-INITIAL_PANELS = 200
+INITIAL_PANELS = 1000
+INITIAL_SPACING = 10
 DEBUG = False
 SIMPLEX_STRATEGY = 4
+LP_SOLVER = "simplex"
+USE_DUAL = True
 
 
 @dataclass
@@ -125,7 +131,9 @@ class _ColumnGeneration:
         type_count = instance.type_count
         highs = new_highs()
         highs.setOptionValue("presolve", "off")
-        highs.setOptionValue("simplex_strategy", SIMPLEX_STRATEGY)
+        highs.setOptionValue("simplex_strategy", 1)
+        highs.setOptionValue("solver", LP_SOLVER)
+        highs.setOptionValue("run_crossover", "off")
         inf = highs.inf
         # extra columns first: z, then one slack per marked type
         z_rows = np.flatnonzero(with_z)
@@ -162,6 +170,9 @@ class _ColumnGeneration:
             highs.addCol(0.0, 0.0, inf, len(idx), idx, val)
 
         for _ in range(MAX_ITERATIONS):
+            # A cold dual simplex solve beats a warm primal one here: the
+            # problem is very degenerate and new columns enter by hundreds.
+            highs.clearSolver()
             highs.run()
             self.trace.linear_programs += 1
             if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
@@ -207,6 +218,114 @@ class _ColumnGeneration:
         objective = float(highs.getInfo().objective_function_value)
         return -objective, lambdas, np.asarray(highs.getSolution().row_dual)[1:], z
 
+    def solve_dual(
+        self,
+        lower: FloatArray,
+        with_z: np.ndarray,
+        with_slack: np.ndarray,
+    ) -> tuple[float, FloatArray, FloatArray, float]:
+        """The same program solved through its dual, one row per panel.
+
+        ``minimise  yhat - sum_t lower_t y_t`` subject to
+        ``sum_t y_t x_Pt / c_t <= yhat`` for every panel P, ``y >= 0``, and
+        ``sum of y over the z rows >= 1`` (MAXIMIN stage) or ``y_t >= 1`` on the
+        slack rows (raise test). New panels are new rows, which the dual simplex
+        method takes from the previous basis. The panel rows' duals are the
+        probabilities ``lambda``.
+        """
+        type_count = self.instance.type_count
+        highs = new_highs()
+        highs.setOptionValue("presolve", "off")
+        highs.setOptionValue("simplex_strategy", 1)
+        inf = highs.inf
+        low = np.where(with_slack, 1.0, 0.0)
+        highs.addCols(
+            type_count,
+            -np.asarray(lower, dtype=float),
+            low,
+            np.full(type_count, inf),
+            0,
+            np.zeros(type_count, dtype=np.int32),
+            np.array([], dtype=np.int32),
+            np.array([]),
+        )
+        yhat = type_count
+        highs.addCol(1.0, -inf, inf, 0, np.array([], dtype=np.int32), np.array([]))
+        first_panel_row = 0
+        z_rows = np.flatnonzero(with_z).astype(np.int32)
+        if len(z_rows):
+            highs.addRow(1.0, inf, len(z_rows), z_rows, np.ones(len(z_rows)))
+            first_panel_row = 1
+
+        def add_rows(panels: list[IntArray]) -> None:
+            starts, indices, values = [], [], []
+            count = 0
+            for x in panels:
+                rows = np.flatnonzero(x)
+                starts.append(count)
+                indices.append(rows.astype(np.int32))
+                indices.append(np.array([yhat], dtype=np.int32))
+                values.append(x[rows] * self.inverse_counts[rows])
+                values.append(np.array([-1.0]))
+                count += len(rows) + 1
+            highs.addRows(
+                len(panels),
+                np.full(len(panels), -inf),
+                np.zeros(len(panels)),
+                count,
+                np.array(starts, dtype=np.int32),
+                np.concatenate(indices),
+                np.concatenate(values),
+            )
+
+        add_rows(self.panels)
+        for _ in range(MAX_ITERATIONS):
+            highs.run()
+            self.trace.linear_programs += 1
+            if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                raise SortitionError(
+                    "the linear program over panels could not be solved "
+                    f"({highs.modelStatusToString(highs.getModelStatus())})"
+                )
+            values = np.asarray(highs.getSolution().col_value)
+            y = np.maximum(values[:type_count], 0.0)
+            ceiling = float(values[yhat])
+            weights = y * self.inverse_counts
+            found = self.finder.best(weights)
+            self.trace.pricing_problems += 1
+            if not found:
+                raise SortitionError("no panel satisfies the quotas")
+            threshold = ceiling + PRICING_TOLERANCE
+            improving = [x for x, value in found if value > threshold]
+            if not improving:
+                break
+            improving += self.walker.walk(
+                improving[0],
+                weights,
+                self.rng,
+                panels=WALK_PANELS,
+                spacing=WALK_SPACING,
+                floor=threshold + 0.5 * (found[0][1] - threshold),
+            )
+            fresh = [x for x in improving if self.add_panel(x)]
+            if not fresh:
+                break
+            add_rows(fresh)
+        solution = highs.getSolution()
+        row_duals = np.asarray(solution.row_dual)
+        lambdas = np.abs(row_duals[first_panel_row:])
+        z = float(abs(row_duals[0])) if len(z_rows) else 0.0
+        values = np.asarray(solution.col_value)
+        objective = float(highs.getInfo().objective_function_value)
+        return objective, lambdas, np.maximum(values[:type_count], 0.0), z
+
+    def master(
+        self, lower: FloatArray, with_z: np.ndarray, with_slack: np.ndarray
+    ) -> tuple[float, FloatArray, FloatArray, float]:
+        if USE_DUAL:
+            return self.solve_dual(lower, with_z, with_slack)
+        return self.solve(lower, with_z, with_slack)
+
     def shares_of(self, lambdas: FloatArray) -> FloatArray:
         matrix = np.array(self.panels, dtype=float)
         return (lambdas @ matrix) * self.inverse_counts
@@ -225,7 +344,7 @@ def _initial_panels(generation: _ColumnGeneration) -> None:
         np.zeros_like(weights),
         generation.rng,
         panels=INITIAL_PANELS,
-        spacing=generation.instance.panel_size,
+        spacing=INITIAL_SPACING,
     )
     for x in spread:
         generation.add_panel(x)
@@ -252,7 +371,7 @@ def maximin(
     generation = _ColumnGeneration(instance, trace, rng)
     _initial_panels(generation)
     type_count = instance.type_count
-    z, lambdas, _, _ = generation.solve(
+    z, lambdas, _, _ = generation.master(
         np.zeros(type_count),
         np.ones(type_count, dtype=bool),
         np.zeros(type_count, dtype=bool),
@@ -275,16 +394,23 @@ def leximin(
     lambdas = np.array([1.0])
     while free.any():
         lower = np.where(free, 0.0, fixed - FIX_SLACK)
-        z, lambdas, duals, _ = generation.solve(lower, free.copy(), no_rows)
+        z, lambdas, duals, _ = generation.master(lower, free.copy(), no_rows)
         tight = free & (duals > DUAL_TOLERANCE)
         fixed[tight] = z
         free &= ~tight
         newly_fixed = int(tight.sum())
-        # Which of the remaining free types can rise above z at all?
+        # Which of the remaining free types can rise above z at all? None can
+        # when the fixed and minimal shares already fill every seat.
         undecided = free.copy()
+        seats = float(np.dot(np.where(free, z, np.nan_to_num(fixed)), instance.counts))
+        if seats >= instance.panel_size * (1 - FULL_PANEL_TOLERANCE):
+            fixed[free] = z
+            newly_fixed += int(free.sum())
+            free[:] = False
+            undecided[:] = False
         while undecided.any():
             lower = np.where(free, z - FIX_SLACK, fixed - FIX_SLACK)
-            _, lambdas, _, _ = generation.solve(lower, no_rows, undecided)
+            _, lambdas, _, _ = generation.master(lower, no_rows, undecided)
             shares = generation.shares_of(lambdas)
             rises = undecided & (shares > z + RAISE_TOLERANCE)
             if not rises.any():
