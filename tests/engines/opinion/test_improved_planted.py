@@ -209,7 +209,14 @@ def test_common_ground_is_what_every_group_agrees_with():
 
 def test_moderated_statements_are_removed_not_zeroed():
     records, _ = planted([50, 50], statements=20, seed=13)
-    statements = StatementTable.from_records([("s000", -1, False), ("s001", 0, True)])
+    statements = StatementTable.from_records(
+        [
+            ("s000", -1, False),
+            ("s001", 0, True),
+            ("s999", -1, False),
+            ("s998", 1, False),
+        ]
+    )
     votes = VoteTable.from_records(records)
     result = OpinionMap().fit(votes, statements).result_
     by_id = {s.id: s for s in result.statements}
@@ -219,5 +226,8 @@ def test_moderated_statements_are_removed_not_zeroed():
         assert sid not in result.consensus.group_aware
         for group in result.groups:
             assert all(r.statement != sid for r in group.representative)
-    assert result.input.moderated_out == ("s000", "s001")
+    # Every moderated-out statement of the table, with or without votes.
+    assert result.input.moderated_out == ("s000", "s001", "s999")
+    assert result.input.statements_without_votes == ("s998", "s999")
+    assert "s999" not in by_id
     assert by_id["s001"].is_meta

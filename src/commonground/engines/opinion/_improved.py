@@ -295,6 +295,9 @@ def fit_improved(
     statement_votes = np.bincount(final.col, minlength=n_s)
     participant_votes = np.bincount(final.row, minlength=n_p)
     without_votes: tuple[str, ...] = ()
+    # Every moderated-out statement of the table, voted on or not (as polis mode).
+    out_ids = sorted(moderated_ids)
+    all_moderated = tuple(out_ids[i] for i in _canonical_positions(out_ids))
     if statements is not None:
         voted = set(sids)
         missing = [s for s in statements.ids if s not in voted]
@@ -573,7 +576,7 @@ def fit_improved(
         votes=len(final.vote),
         participants=n_p,
         statements=n_s,
-        moderated_out=tuple(s for s, m in zip(sids, moderated_list, strict=True) if m),
+        moderated_out=all_moderated,
         statements_without_votes=without_votes,
     )
     result = OpinionResult(
