@@ -120,7 +120,22 @@ def world(db):
         body_html="<p>hello</p>",
         created_at=timezone.now(),
     )
-    return {
+    # Let groups have discussions here, so the discussion routes reach their views.
+    from commonground.discussion import policies
+    from commonground.members.selectors import viewer_for
+
+    class GroupDiscussion:
+        def can_read(self, user, target):
+            return target.is_public or viewer_for(user, target).is_member
+
+        def can_post(self, user, target):
+            return viewer_for(user, target).is_member
+
+        def group_for(self, target):
+            return target
+
+    policies.register_policy(Group, GroupDiscussion())
+    yield {
         "national": national,
         "branch": branch,
         "approval": approval,
@@ -133,6 +148,7 @@ def world(db):
         "comment": comment,
         "group_content_type": ContentType.objects.get_for_model(Group),
     }
+    policies.unregister_policy(Group)
 
 
 def sample_values(world: dict[str, Any], route: Route) -> dict[str, Any]:

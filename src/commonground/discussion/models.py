@@ -34,6 +34,15 @@ class Comment(models.Model):
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
     )
     depth = models.PositiveSmallIntegerField(default=0)
+    # The group whose moderators look after this comment (the policy's group_for at
+    # posting time), so a group's moderation queue is one indexed query.
+    group = models.ForeignKey(
+        "members.Group",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="comments"
     )
@@ -63,6 +72,10 @@ class Comment(models.Model):
                 name="comment_thread_idx",
             ),
             models.Index(fields=["author", "created_at"], name="comment_author_idx"),
+            models.Index(
+                fields=["group", "status", "report_count"],
+                name="comment_moderation_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -97,6 +110,8 @@ class CommentReport(models.Model):
     )
     reason = models.CharField(max_length=REASON_MAX_LENGTH, blank=True)
     created_at = models.DateTimeField()
+    # Set when a moderator removes, restores or dismisses: the report is dealt with.
+    resolved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

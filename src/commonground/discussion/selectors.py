@@ -166,3 +166,51 @@ def comments_for_export(user: Any) -> list[dict[str, Any]]:
         }
         for c in Comment.objects.filter(author=user).select_related("content_type")
     ]
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    comment: Comment
+    thread_url: str
+    reasons: list[str]
+
+
+def moderation_queue(group: Any, *, limit: int = 200) -> list[QueueItem]:
+    """Comments in the group's subtree hidden by reports or with open reports, most
+    reported first. Two queries whatever the numbers."""
+    from django.db.models import Prefetch, Q
+    from django.urls import reverse
+
+    from .models import CommentReport
+
+    comments = (
+        Comment.objects.filter(group__path__startswith=group.path)
+        .filter(Q(status=Comment.Status.HIDDEN) | Q(report_count__gt=0))
+        .exclude(status=Comment.Status.REMOVED)
+        .select_related("author", "content_type")
+        .prefetch_related(
+            Prefetch(
+                "reports",
+                queryset=CommentReport.objects.filter(
+                    resolved_at__isnull=True
+                ).order_by("created_at"),
+                to_attr="open_reports",
+            )
+        )
+        .order_by("-report_count", "created_at")[:limit]
+    )
+    return [
+        QueueItem(
+            comment=comment,
+            thread_url=reverse(
+                "discussion:thread",
+                args=[
+                    f"{comment.content_type.app_label}.{comment.content_type.model}",
+                    comment.object_id,
+                ],
+            )
+            + f"#comment-{comment.pk}",
+            reasons=[r.reason for r in comment.open_reports if r.reason],  # type: ignore[attr-defined]
+        )
+        for comment in comments
+    ]

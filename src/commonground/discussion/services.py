@@ -97,10 +97,12 @@ def comment_post(
         if parent.status != Comment.Status.VISIBLE:
             raise ValidationError({"parent": "You cannot reply to a removed comment."})
     _check_rate_limit(author)
+    group = policies.policy_for(target).group_for(target)
     with transaction.atomic():
         return Comment.objects.create(
             content_type=content_type,
             object_id=object_id,
+            group=group,
             parent=parent,
             depth=parent.depth + 1 if parent is not None else 0,
             author=author,
@@ -139,6 +141,7 @@ def comment_remove(*, moderator: Any, comment: Comment, reason: str) -> Comment:
     if comment.status == Comment.Status.REMOVED:
         raise ValidationError("This comment is already removed.")
     _set_status(comment, Comment.Status.REMOVED, moderator=moderator, reason=reason)
+    _resolve_reports(comment)
     audit_record(
         actor=moderator,
         action="comment.remove",
@@ -161,6 +164,7 @@ def comment_restore(*, moderator: Any, comment: Comment, reason: str = "") -> Co
     if comment.status == Comment.Status.VISIBLE:
         raise ValidationError("This comment is not hidden.")
     _set_status(comment, Comment.Status.VISIBLE, moderator=moderator, reason="")
+    _resolve_reports(comment)
     audit_record(
         actor=moderator,
         action="comment.restore",
@@ -170,6 +174,39 @@ def comment_restore(*, moderator: Any, comment: Comment, reason: str = "") -> Co
         data={"comment": comment.pk, "author": comment.author_id},
     )
     return comment
+
+
+@transaction.atomic
+def comment_dismiss_reports(
+    *, moderator: Any, comment: Comment, reason: str = ""
+) -> Comment:
+    """A moderator looked at a reported, still visible comment and keeps it."""
+    reason = _clean_reason(reason, required=False)
+    comment = _locked(comment)
+    target = _target_of(comment)
+    if not policies.can_moderate(moderator, target):
+        raise PermissionDenied("Only the group's moderators can dismiss reports.")
+    if comment.status != Comment.Status.VISIBLE or comment.report_count == 0:
+        raise ValidationError("There are no open reports on this comment.")
+    dismissed = comment.report_count
+    _resolve_reports(comment)
+    audit_record(
+        actor=moderator,
+        action="comment.reports_dismiss",
+        target=comment,
+        group=_moderation_group(target),
+        reason=reason,
+        data={"comment": comment.pk, "reports": dismissed},
+    )
+    return comment
+
+
+def _resolve_reports(comment: Comment) -> None:
+    CommentReport.objects.filter(comment=comment, resolved_at__isnull=True).update(
+        resolved_at=timezone.now()
+    )
+    Comment.objects.filter(pk=comment.pk).update(report_count=0)
+    comment.report_count = 0
 
 
 def _set_status(comment: Comment, status: str, *, moderator: Any, reason: str) -> None:
@@ -194,8 +231,10 @@ def comment_report(
     """Report a comment to the moderators.
 
     A member's reports of one comment count once, even when sent concurrently (a
-    unique constraint decides). At AUTO_HIDE_REPORTS distinct reporters the comment
-    is hidden until a moderator restores or removes it, and its author is told.
+    unique constraint decides). At AUTO_HIDE_REPORTS distinct reporters with open
+    reports the comment is hidden until a moderator restores or removes it, and its
+    author is told. Once a moderator has dealt with a comment, its earlier reporters'
+    reports are resolved and do not count again.
     """
     reason = _clean_reason(reason, required=False)
     if not reporter.is_authenticated:
@@ -207,6 +246,8 @@ def comment_report(
         raise PermissionDenied("You cannot see this comment.")
     if comment.author_id == reporter.pk:
         raise ValidationError("You cannot report your own comment.")
+    if comment.status == Comment.Status.REMOVED:
+        raise ValidationError("This comment is already removed.")
     try:
         with transaction.atomic():
             report = CommentReport.objects.create(
@@ -217,7 +258,9 @@ def comment_report(
             )
     except IntegrityError:
         return CommentReport.objects.get(comment=comment, reporter=reporter)
-    count = CommentReport.objects.filter(comment=comment).count()
+    count = CommentReport.objects.filter(
+        comment=comment, resolved_at__isnull=True
+    ).count()
     Comment.objects.filter(pk=comment.pk).update(report_count=count)
     comment.report_count = count
     if count >= AUTO_HIDE_REPORTS and comment.status == Comment.Status.VISIBLE:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.apps import apps
@@ -15,9 +16,16 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from commonground.members.models import Group
+from commonground.members.selectors import viewer_for
+
 from . import policies, selectors, services
 from .forms import CommentForm, ReasonForm
 from .models import Comment
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return bool(getattr(request, "htmx", False))
 
 
 def load_target(key: str, object_id: str) -> models.Model:
@@ -106,7 +114,7 @@ def _post(request: HttpRequest, target: models.Model) -> HttpResponse:
     errors = errors or [
         str(e) for field_errors in form.errors.values() for e in field_errors
     ]
-    if request.htmx:
+    if _is_htmx(request):
         response = _errors_fragment(request, form_id, errors, status)
     else:
         response = render(
@@ -127,7 +135,7 @@ def _post(request: HttpRequest, target: models.Model) -> HttpResponse:
 def _posted(
     request: HttpRequest, target: models.Model, comment: Comment, next_url: str
 ) -> HttpResponse:
-    if request.htmx:
+    if _is_htmx(request):
         node = selectors.build_tree([comment], can_moderate=False, root_list_id="")[0]
         context: dict[str, Any] = {
             "node": node,
@@ -150,9 +158,14 @@ def _posted(
     return redirect(f"{back.split('#')[0]}#comment-{comment.pk}")
 
 
-MODERATION = {
+MODERATION: dict[str, tuple[Callable[..., object], str, str]] = {
     "remove": (services.comment_remove, "moderator", "The comment is removed."),
     "restore": (services.comment_restore, "moderator", "The comment is shown again."),
+    "dismiss": (
+        services.comment_dismiss_reports,
+        "moderator",
+        "The reports are dismissed; the comment stays.",
+    ),
     "report": (
         services.comment_report,
         "reporter",
@@ -180,7 +193,7 @@ def comment_action(request: HttpRequest, comment_id: int, action: str) -> HttpRe
     back = thread_url(target)
     if not form.is_valid():
         messages.error(
-            request, " ".join(e for errs in form.errors.values() for e in errs)
+            request, " ".join(str(e) for errs in form.errors.values() for e in errs)
         )
         return redirect(back)
     back = _back_to(request, form.cleaned_data["next"], back)
@@ -205,4 +218,19 @@ def _refused(request: HttpRequest, back: str, message: str) -> HttpResponse:
         "discussion/refused.html",
         {"message": message, "back": back},
         status=403,
+    )
+
+
+@login_required
+def moderation_queue(request: HttpRequest, slug: str) -> HttpResponse:
+    """Reported and report-hidden comments in a group's subtree, for its moderators."""
+    group = Group.objects.filter(slug=slug).first()
+    if group is None or not (
+        viewer_for(request.user, group).roles & policies.MODERATING_ROLES
+    ):
+        raise Http404("No such page")
+    return render(
+        request,
+        "discussion/moderation_queue.html",
+        {"group": group, "items": selectors.moderation_queue(group)},
     )
