@@ -131,3 +131,29 @@ def test_stored_xss_payloads_stay_inert_in_the_browser(page, axe_check):
     assert page.locator(".comment-body").count() == len(XSS_PAYLOADS)
     axe_check(page)
     # The new_page fixture fails the test on any dialog, page error or CSP report.
+
+
+def test_moderator_reviews_a_hidden_comment_from_the_queue(page, axe_check):
+    from commonground.members.models import Role
+    from factories import make_role
+
+    group = make_group(name="Sheffield branch")
+    author = make_member(group)
+    comment = services.comment_post(author=author, target=group, body="Hot take")
+    for _ in range(3):
+        services.comment_report(
+            reporter=make_member(group), comment=comment, reason="rude"
+        )
+    moderator = make_role(group, Role.MODERATOR)
+    _log_in(page, moderator.email)
+    page.goto(f"/groups/{group.slug}/")
+    page.get_by_role("link", name="Moderation").click()
+    page.wait_for_load_state()
+    axe_check(page)
+    assert page.get_by_text("Hot take").is_visible()
+    page.get_by_role("button", name="Show it again").click()
+    page.wait_for_load_state()
+    axe_check(page)
+    assert page.get_by_text("Nothing to review.").is_visible()
+    comment.refresh_from_db()
+    assert comment.status == Comment.Status.VISIBLE
