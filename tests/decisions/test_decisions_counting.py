@@ -402,3 +402,33 @@ def test_an_election_without_ballots_chooses_nobody(open_ballot):
     assert tally.ballot_count == 0
     assert tally.outcome["winners"] == [] and tally.outcome["passed"] is False
     assert "nobody is chosen" in tally.outcome["summary"]
+
+
+def test_rctab_summary_lists_an_stv_surplus_under_the_round_the_winner_was_elected(
+    open_ballot, group
+):
+    from decimal import Decimal
+
+    from factories import make_member
+
+    voters = [make_member(group) for _ in range(9)]
+    election = open_ballot("stv", ("A", "B", "C", "D"), seats=2)
+    # 9 papers, quota floor(9/3)+1 = 4: A has 6 first preferences, surplus 2 to B/C.
+    profile = [(0, 1)] * 4 + [(0, 2)] * 2 + [(1,), (2,), (3, 2)]
+    for voter, order in zip(voters, profile, strict=True):
+        services.ballot_cast(member=voter, election=election, marks=ranks(*order))
+    with close(election):
+        tally = services.election_count(election_id=election.pk)
+        summary = json.loads(_download(election, "summary-rctab.json"))
+    result = json.loads(tally.result_json)
+    surplus_round = next(r for r in result["rounds"] if r["action"] == "surplus")
+    elected_round = next(
+        r
+        for r in summary["results"]
+        if {"elected": "A"}
+        in [{"elected": t.get("elected")} for t in r["tallyResults"]]
+    )
+    entry = next(t for t in elected_round["tallyResults"] if t.get("elected") == "A")
+    moved = sum(Decimal(v) for v in entry["transfers"].values())
+    assert moved == -Decimal(surplus_round["transfers"]["A"])
+    assert summary["summary"]["numWinners"] == 2

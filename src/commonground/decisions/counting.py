@@ -258,23 +258,37 @@ def rctab_summary(
             for name, value in round_data.get("tallies", {}).items()
             if name not in previously_out
         }
-        following = rounds[index + 1] if index + 1 < len(rounds) else None
         tally_results = []
         leaving = [("elected", n) for n in sorted(round_data.get("elected", []))] + [
             ("eliminated", n) for n in sorted(round_data.get("excluded", []))
         ]
         for key, name in leaving:
             transfers: dict[str, str] = {}
-            if following is not None and name in following.get("subject", []):
+            # The round that moves this candidate's votes: usually the next one; an
+            # STV surplus may wait for a larger one to be transferred first.
+            moving = next(
+                (
+                    later
+                    for later in range(index + 1, len(rounds))
+                    if name in rounds[later].get("subject", [])
+                ),
+                None,
+            )
+            if moving is not None:
+                following = rounds[moving]
                 for receiver, amount in following.get("transfers", {}).items():
                     if receiver != name and Decimal(amount) > 0:
                         transfers[receiver] = _plain(amount)
-                exhausted_before = Decimal(round_data.get("exhausted", "0"))
+                exhausted_before = Decimal(rounds[moving - 1].get("exhausted", "0"))
                 exhausted_after = Decimal(following.get("exhausted", "0"))
                 if exhausted_after > exhausted_before:
                     transfers["exhausted"] = _plain(
                         str(exhausted_after - exhausted_before)
                     )
+                # What truncation kept back (Scottish/WIGM rules): RCTab's term.
+                lost = Decimal(following.get("rounding_loss", "0") or "0")
+                if lost > 0:
+                    transfers["residual surplus"] = _plain(str(lost))
             tally_results.append({key: name, "transfers": transfers})
         for name in round_data.get("excluded", []):
             previously_out.add(name)
