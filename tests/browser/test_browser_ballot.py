@@ -110,3 +110,42 @@ def test_ranked_ballot_works_without_javascript_and_shows_field_errors(new_page)
     page.select_option("#id_rank_1", "2")
     page.get_by_role("button", name="Cast my ballot").click()
     assert len(page.locator("#tracker").inner_text().strip()) == 16
+
+
+def test_election_with_statements_and_proposal_pages_pass_axe(page, axe_check):
+    group = make_group(name="Leeds branch")
+    officer = make_role(group, Role.RETURNING_OFFICER)
+    nominees = [make_member(group) for _ in range(4)]
+    member = make_member(group)
+    now = timezone.now()
+    election = services.election_create(
+        actor=officer,
+        group=group,
+        kind="election",
+        spec=services.ElectionSpec(
+            title="Delegates",
+            method="stv",
+            seats=2,
+            nominations_open_at=now - timedelta(minutes=5),
+            nominations_close_at=now + timedelta(minutes=5),
+            closes_at=None,
+        ),
+    )
+    for nominee in nominees:
+        nomination = services.nomination_submit(
+            member=nominee, election=election, statement="I *will* listen."
+        )
+        services.nomination_second(member=member, nomination=nomination)
+    proposal = services.proposal_publish(
+        actor=member,
+        proposal=services.proposal_create(
+            author=member, group=group, title="Rent caps", text="## Why\n\n- homes"
+        ),
+    )
+    _log_in(page, member.email)
+    page.goto(f"/decisions/ballots/{election.pk}/")
+    axe_check(page)
+    page.goto(f"/decisions/proposals/{proposal.pk}/")
+    axe_check(page)
+    page.goto(f"/decisions/groups/{group.slug}/")
+    axe_check(page)
