@@ -212,21 +212,23 @@ def lloyd(points: Points, centres: Points, max_iter: int = 300) -> Clustering:
                 counts = np.bincount(labels, minlength=k)
                 sum_x = _sums(labels, x, k)
                 sum_y = _sums(labels, y, k)
-                previous = labels
                 changed = np.zeros(0, dtype=np.intp)
                 done = False
             else:
                 changed = np.flatnonzero(labels != previous)
                 done = len(changed) == 0
-        else:
+            old = previous[changed]
+        elif len(candidates):
             got = _nearest(x[candidates], y[candidates], cx, cy)
-            moved_here = got != previous[candidates]
+            moved_here = got != labels[candidates]
             changed = candidates[moved_here]
-            labels = previous.copy() if len(changed) else previous
+            old = labels[changed]
             labels[changed] = got[moved_here]
             done = len(changed) == 0
+        else:
+            changed = candidates
+            done = True
         if iteration and len(changed):
-            old = previous[changed]
             new = labels[changed]
             counts += np.bincount(new, minlength=k) - np.bincount(old, minlength=k)
             sum_x += _sums(new, x[changed], k)
@@ -245,7 +247,7 @@ def lloyd(points: Points, centres: Points, max_iter: int = 300) -> Clustering:
             sum_y = _sums(labels, y, k)
             done = done and np.array_equal(labels, previous)
             refresh = True
-        previous = labels
+        previous = labels.copy() if refresh else labels
         new_cx = sum_x / counts
         new_cy = sum_y / counts
         moved = np.sqrt((new_cx - cx) ** 2 + (new_cy - cy) ** 2)
