@@ -169,3 +169,13 @@ def test_a_proposal_ballot_nobody_voted_in_fails(proposal, organiser):
         tally = services.election_count(election_id=main.pk)
     proposal.refresh_from_db()
     assert tally.ballot_count == 0 and proposal.status == Proposal.Status.FAILED
+
+
+def test_coauthors_must_be_members_of_the_group(group, members, outsider):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="Co-authors"):
+        services.proposal_create(
+            author=members[0], group=group, title="T", text="x", coauthors=[outsider]
+        )
+    assert not Proposal.objects.exists()

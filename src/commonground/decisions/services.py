@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,7 +33,6 @@ from .counting import (
     election_outcome,
 )
 from .models import (
-    GRID_METHODS,
     Amendment,
     Ballot,
     Election,
@@ -133,9 +132,19 @@ def proposal_create(
         voting_days=voting_days,
         created_at=_now(),
     )
-    proposal.coauthors.set([user for user in coauthors if user.pk != author.pk])
+    _set_coauthors(proposal, coauthors)
     audit_record(actor=author, action="proposal.created", target=proposal, group=group)
     return proposal
+
+
+def _set_coauthors(proposal: Proposal, coauthors: Sequence[User]) -> None:
+    others = [user for user in coauthors if user.pk != proposal.author_id]
+    for user in others:
+        if not rules.can_take_part(viewer_for(user, proposal.group)):
+            raise ValidationError(
+                {"coauthors": "Co-authors must be members of the group."}
+            )
+    proposal.coauthors.set(others)
 
 
 @transaction.atomic
@@ -155,9 +164,7 @@ def proposal_update(
     proposal.title = title.strip()
     proposal.text = text
     proposal.save(update_fields=["title", "text"])
-    proposal.coauthors.set(
-        [user for user in coauthors if user.pk != proposal.author_id]
-    )
+    _set_coauthors(proposal, coauthors)
     audit_record(
         actor=actor, action="proposal.edited", target=proposal, group=proposal.group
     )
@@ -1122,14 +1129,7 @@ def elections_due_for_count(*, now: datetime | None = None) -> list[int]:
     )
 
 
-def roll_members(election: Election) -> Iterable[int]:
-    return EligibleVoter.objects.filter(election=election).values_list(
-        "member_id", flat=True
-    )
-
-
 __all__ = [
-    "GRID_METHODS",
     "CastReceipt",
     "DecisionRefused",
     "ElectionSpec",
