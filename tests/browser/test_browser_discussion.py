@@ -103,8 +103,12 @@ def test_thread_works_without_javascript(new_page):
 
 
 def test_stored_xss_payloads_stay_inert_in_the_browser(page, axe_check):
+    from factories import UserFactory
+
     group = make_group(name="Hull branch")
-    member = make_member(group)
+    member = make_member(
+        group, user=UserFactory(display_name="<img src=x onerror=alert('name')>")
+    )
     for payload in XSS_PAYLOADS:
         services.comment_post(author=member, target=group, body=payload)
     _log_in(page, make_member(group).email)
@@ -129,6 +133,8 @@ def test_stored_xss_payloads_stay_inert_in_the_browser(page, axe_check):
     )
     assert dangerous == []
     assert page.locator(".comment-body").count() == len(XSS_PAYLOADS)
+    # The display name is shown as text, not markup.
+    assert page.get_by_text("<img src=x onerror=alert('name')>").first.is_visible()
     axe_check(page)
     # The new_page fixture fails the test on any dialog, page error or CSP report.
 
