@@ -149,3 +149,24 @@ def test_removed_comment_cannot_be_reported_and_leaves_the_queue(branch):
     with pytest.raises(ValidationError):
         services.comment_report(reporter=make_member(branch), comment=comment)
     assert selectors.moderation_queue(branch) == []
+
+
+def test_queue_escapes_report_reasons_and_names(client, branch):
+    from factories import UserFactory
+
+    author = make_member(branch, user=UserFactory(display_name="<b>Bold</b> name"))
+    comment = services.comment_post(
+        author=author, target=branch, body="<script>x</script>"
+    )
+    services.comment_report(
+        reporter=make_member(branch),
+        comment=comment,
+        reason="<img src=x onerror=alert(1)>",
+    )
+    client.force_login(make_role(branch, Role.MODERATOR))
+    page = client.get(
+        reverse("discussion:moderation", args=[branch.slug])
+    ).content.decode()
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "&lt;b&gt;Bold&lt;/b&gt; name" in page
+    assert "<script>x" not in page
