@@ -626,3 +626,22 @@ def test_every_state_changing_route_refuses_a_post_without_a_csrf_token(
         assert response.status_code == 403, name
     assert Ballot.objects.count() == 0 and Nomination.objects.count() == 0
     assert Amendment.objects.get(pk=amendment.pk).status == Amendment.Status.PROPOSED
+
+
+def test_a_coauthor_who_is_not_a_member_is_an_error_on_the_form(
+    group, members, outsider
+):
+    client = logged_in(members[0])
+    response = client.post(
+        reverse("decisions:proposal_new", args=[group.slug]),
+        {
+            "title": "T",
+            "text": "x",
+            "coauthors": [outsider.pk],
+            "support_share_percent": 10,
+            "support_period_days": 30,
+            "voting_days": 7,
+        },
+    )
+    assert response.status_code == 200
+    assert not Proposal.objects.exists()

@@ -70,6 +70,15 @@ def _members(group: Group) -> Any:
     )
 
 
+def _form_errors(form: Any, error: ValidationError) -> None:
+    """Put a service's ValidationError on the form, next to the fields it names."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error.messages)
+        return
+    for field_name, errors in error.message_dict.items():
+        form.add_error(field_name if field_name in form.fields else None, errors)
+
+
 def _refused(request: HttpRequest, error: Exception) -> None:
     if isinstance(error, services.DecisionRefused):
         messages.error(request, error.message)
@@ -108,26 +117,26 @@ def proposal_new(request: MemberRequest, slug: str) -> HttpResponse:
     form = ProposalForm(request.POST or None, members=_members(group))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        proposal = services.proposal_create(
-            author=request.user,
-            group=group,
-            title=data["title"],
-            text=data["text"],
-            coauthors=list(data["coauthors"]),
-            support_share_percent=data["support_share_percent"],
-            support_period_days=data["support_period_days"],
-            voting_days=data["voting_days"],
-        )
-        messages.success(
-            request, "Draft saved. Publish it when you are ready for discussion."
-        )
-        return redirect("decisions:proposal_detail", proposal.pk)
-    status = 200
+        try:
+            proposal = services.proposal_create(
+                author=request.user,
+                group=group,
+                title=data["title"],
+                text=data["text"],
+                coauthors=list(data["coauthors"]),
+                support_share_percent=data["support_share_percent"],
+                support_period_days=data["support_period_days"],
+                voting_days=data["voting_days"],
+            )
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            messages.success(
+                request, "Draft saved. Publish it when you are ready for discussion."
+            )
+            return redirect("decisions:proposal_detail", proposal.pk)
     return render(
-        request,
-        "decisions/proposal_form.html",
-        {"group": group, "form": form},
-        status=status,
+        request, "decisions/proposal_form.html", {"group": group, "form": form}
     )
 
 
@@ -153,7 +162,7 @@ def proposal_edit(request: MemberRequest, pk: int) -> HttpResponse:
                 text=form.cleaned_data["text"],
                 coauthors=list(form.cleaned_data["coauthors"]),
             )
-        except (PermissionDenied, services.DecisionRefused) as error:
+        except (PermissionDenied, ValidationError, services.DecisionRefused) as error:
             _refused(request, error)
         return redirect("decisions:proposal_detail", proposal.pk)
     return render(
@@ -316,10 +325,7 @@ def election_new(request: MemberRequest, slug: str) -> HttpResponse:
                 actor=request.user, group=group, spec=spec, kind=data["kind"]
             )
         except ValidationError as error:
-            for field_name, errors in error.message_dict.items():
-                form.add_error(
-                    field_name if field_name in form.fields else None, errors
-                )
+            _form_errors(form, error)
         else:
             messages.success(request, "Ballot created.")
             return redirect("decisions:election_detail", election.pk)
@@ -464,10 +470,7 @@ def election_edit(request: MemberRequest, pk: int) -> HttpResponse:
             context = {"election": election, "form": form}
             return render(request, "decisions/election_edit.html", context, status=409)
         except ValidationError as error:
-            for field_name, errors in error.message_dict.items():
-                form.add_error(
-                    field_name if field_name in form.fields else None, errors
-                )
+            _form_errors(form, error)
         else:
             messages.success(request, "Ballot updated.")
             return redirect("decisions:election_detail", election.pk)
