@@ -28,6 +28,7 @@ them is zero) are fixed too.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import highspy
@@ -57,6 +58,15 @@ WALK_SPACING = 3
 #: random panels to start from
 INITIAL_PANELS = 1000
 INITIAL_SPACING = 10
+#: the dual program drops panels idle for PRUNE_AFTER rounds once it has more
+#: than PRUNE_ABOVE panels per type
+PRUNE_ABOVE = 6.0
+PRUNE_AFTER = 3
+#: the uniform design is tried when it has at most this many variables, and for
+#: at most this many seconds
+DESIGN_MAX_VARIABLES = 200_000
+DESIGN_TIME_LIMIT = 60.0
+DESIGN_MAX_NODES = 1000
 DEBUG = False
 SIMPLEX_STRATEGY = 4
 LP_SOLVER = "simplex"
@@ -71,6 +81,8 @@ class FairnessTrace:
     linear_programs: int = 0
     pricing_problems: int = 0
     panels_generated: int = 0
+    #: panels of the uniform design, when one settled the question (else 0)
+    design_panels: int = 0
 
 
 @dataclass(frozen=True)
@@ -92,17 +104,25 @@ class _ColumnGeneration:
         self.rng = rng
         self.trace = trace
         self.panels: list[IntArray] = []
-        self._known: set[bytes] = set()
+        self._known: dict[bytes, int] = {}
+        #: panels in the last master program (``None``: all)
+        self.active: list[int] | None = None
         self.inverse_counts = 1.0 / instance.counts.astype(float)
 
     def add_panel(self, x: IntArray) -> bool:
+        return self.panel_index(x)[1]
+
+    def panel_index(self, x: IntArray) -> tuple[int, bool]:
+        """Index of panel ``x`` in ``self.panels`` and whether it is new."""
         key = x.tobytes()
-        if key in self._known:
-            return False
-        self._known.add(key)
+        known = self._known.get(key)
+        if known is not None:
+            return known, False
+        index = len(self.panels)
+        self._known[key] = index
         self.panels.append(x)
         self.trace.panels_generated += 1
-        return True
+        return index, True
 
     def _shares_column(self, x: IntArray) -> tuple[np.ndarray, np.ndarray]:
         rows = np.flatnonzero(x)
@@ -257,28 +277,34 @@ class _ColumnGeneration:
             highs.addRow(1.0, inf, len(z_rows), z_rows, np.ones(len(z_rows)))
             first_panel_row = 1
 
-        def add_rows(panels: list[IntArray]) -> None:
-            starts, indices, values = [], [], []
+        active: list[int] = (
+            list(range(len(self.panels))) if self.active is None else list(self.active)
+        )
+        idle = [0] * len(active)
+
+        def add_rows(indices: list[int]) -> None:
+            starts, columns, values = [], [], []
             count = 0
-            for x in panels:
+            for index in indices:
+                x = self.panels[index]
                 rows = np.flatnonzero(x)
                 starts.append(count)
-                indices.append(rows.astype(np.int32))
-                indices.append(np.array([yhat], dtype=np.int32))
+                columns.append(rows.astype(np.int32))
+                columns.append(np.array([yhat], dtype=np.int32))
                 values.append(x[rows] * self.inverse_counts[rows])
                 values.append(np.array([-1.0]))
                 count += len(rows) + 1
             highs.addRows(
-                len(panels),
-                np.full(len(panels), -inf),
-                np.zeros(len(panels)),
+                len(indices),
+                np.full(len(indices), -inf),
+                np.zeros(len(indices)),
                 count,
                 np.array(starts, dtype=np.int32),
-                np.concatenate(indices),
+                np.concatenate(columns),
                 np.concatenate(values),
             )
 
-        add_rows(self.panels)
+        add_rows(active)
         for _ in range(MAX_ITERATIONS):
             highs.run()
             self.trace.linear_programs += 1
@@ -287,7 +313,8 @@ class _ColumnGeneration:
                     "the linear program over panels could not be solved "
                     f"({highs.modelStatusToString(highs.getModelStatus())})"
                 )
-            values = np.asarray(highs.getSolution().col_value)
+            solution = highs.getSolution()
+            values = np.asarray(solution.col_value)
             y = np.maximum(values[:type_count], 0.0)
             ceiling = float(values[yhat])
             weights = y * self.inverse_counts
@@ -297,6 +324,13 @@ class _ColumnGeneration:
                 raise SortitionError("no panel satisfies the quotas")
             threshold = ceiling + PRICING_TOLERANCE
             improving = [x for x, value in found if value > threshold]
+            if DEBUG:
+                print(
+                    "dual round",
+                    highs.getInfo().objective_function_value,
+                    found[0][1] - ceiling,
+                    len(active),
+                )
             if not improving:
                 break
             improving += self.walker.walk(
@@ -307,13 +341,41 @@ class _ColumnGeneration:
                 spacing=WALK_SPACING,
                 floor=threshold + 0.5 * (found[0][1] - threshold),
             )
-            fresh = [x for x in improving if self.add_panel(x)]
+            in_program = set(active)
+            fresh: list[int] = []
+            for x in improving:
+                index, _ = self.panel_index(x)
+                if index not in in_program:
+                    in_program.add(index)
+                    fresh.append(index)
             if not fresh:
                 break
+            # Drop panels that have been slack and unused for a while, so the
+            # program stays small; they come back if pricing finds them again.
+            if len(active) > PRUNE_ABOVE * type_count:
+                duals = np.asarray(solution.row_dual)[first_panel_row:]
+                activity = np.asarray(solution.row_value)[first_panel_row:]
+                unused = (np.abs(duals) <= 1e-12) & (activity < -1e-9)
+                idle = [
+                    count + 1 if flag else 0
+                    for count, flag in zip(idle, unused, strict=True)
+                ]
+                drop = [row for row, count in enumerate(idle) if count >= PRUNE_AFTER]
+                if drop:
+                    highs.deleteRows(
+                        len(drop), np.array(drop, dtype=np.int32) + first_panel_row
+                    )
+                    keep = sorted(set(range(len(active))) - set(drop))
+                    active = [active[row] for row in keep]
+                    idle = [idle[row] for row in keep]
             add_rows(fresh)
+            active += fresh
+            idle += [0] * len(fresh)
         solution = highs.getSolution()
         row_duals = np.asarray(solution.row_dual)
-        lambdas = np.abs(row_duals[first_panel_row:])
+        lambdas = np.zeros(len(self.panels))
+        lambdas[active] = np.abs(row_duals[first_panel_row:])
+        self.active = active
         z = float(abs(row_duals[0])) if len(z_rows) else 0.0
         values = np.asarray(solution.col_value)
         objective = float(highs.getInfo().objective_function_value)
@@ -327,8 +389,9 @@ class _ColumnGeneration:
         return self.solve(lower, with_z, with_slack)
 
     def shares_of(self, lambdas: FloatArray) -> FloatArray:
-        matrix = np.array(self.panels, dtype=float)
-        return (lambdas @ matrix) * self.inverse_counts
+        support = np.flatnonzero(lambdas > 0)
+        matrix = np.array([self.panels[i] for i in support], dtype=float)
+        return (lambdas[support] @ matrix) * self.inverse_counts
 
 
 def _initial_panels(generation: _ColumnGeneration) -> None:
@@ -363,11 +426,84 @@ def _finish(generation: _ColumnGeneration, lambdas: FloatArray) -> TypeDistribut
     return TypeDistribution(panels=panels, probabilities=weights, shares=shares)
 
 
+def uniform_design(instance: Instance, trace: FairnessTrace) -> TypeDistribution | None:
+    """Everyone at exactly k/n, if a small design achieves it; else ``None``.
+
+    With ``g = gcd(n, k)``, look for ``m = n / g`` panels in which every person
+    appears exactly ``k / g`` times (for ``k`` dividing ``n``: a partition of the
+    pool into quota-satisfying panels). The uniform lottery over them gives
+    everyone ``k / n``, which is the best any distribution can do for its
+    smallest probability (probabilities add up to ``k``), and the only vector
+    with that minimum; so it *is* the LEXIMIN (and a MAXIMIN) solution. It is
+    one integer program, with people per type and panel as variables; each
+    type's members are then spread over its panels in turn.
+    """
+    n = int(instance.counts.sum())
+    k = instance.panel_size
+    g = math.gcd(n, k)
+    panels, repeats = n // g, k // g
+    type_count = instance.type_count
+    size = type_count * panels
+    if size > DESIGN_MAX_VARIABLES:
+        return None
+    highs = new_highs()
+    highs.setOptionValue("time_limit", DESIGN_TIME_LIMIT)
+    highs.setOptionValue("mip_max_nodes", DESIGN_MAX_NODES)
+    highs.addVars(
+        size, np.zeros(size), np.repeat(instance.counts.astype(float), panels)
+    )
+    highs.changeColsIntegrality(
+        size,
+        np.arange(size, dtype=np.int32),
+        np.array([highspy.HighsVarType.kInteger] * size),
+    )
+    offsets = np.arange(panels, dtype=np.int32)
+    for t in range(type_count):
+        total = float(instance.counts[t] * repeats)
+        highs.addRow(total, total, panels, t * panels + offsets, np.ones(panels))
+    all_types = np.arange(type_count, dtype=np.int32) * panels
+    for j in range(panels):
+        highs.addRow(float(k), float(k), type_count, all_types + j, np.ones(type_count))
+        for row, quota in enumerate(instance.quotas):
+            inside = np.flatnonzero(instance.membership[row]).astype(np.int32) * panels
+            highs.addRow(
+                float(quota.minimum),
+                float(quota.maximum),
+                len(inside),
+                inside + j,
+                np.ones(len(inside)),
+            )
+        for house in instance.households:
+            idx = np.array(house, dtype=np.int32) * panels + j
+            highs.addRow(-highs.inf, 1.0, len(idx), idx, np.ones(len(idx)))
+    highs.run()
+    trace.pricing_problems += 1
+    status = highs.getModelStatus()
+    if status != highspy.HighsModelStatus.kOptimal:
+        return None
+    values = np.asarray(highs.getSolution().col_value)
+    matrix = np.rint(values).astype(np.int64).reshape(type_count, panels).T  # (m, T)
+    if not all(instance.panel_is_valid(row) for row in matrix):
+        return None
+    if not (matrix.sum(axis=0) == instance.counts * repeats).all():
+        return None
+    unique, copies = np.unique(matrix, axis=0, return_counts=True)
+    probabilities = copies / panels
+    shares = (probabilities @ unique.astype(float)) / instance.counts
+    trace.stages.append((k / n, type_count))
+    trace.panels_generated += len(unique)
+    trace.design_panels = panels
+    return TypeDistribution(panels=unique, probabilities=probabilities, shares=shares)
+
+
 def maximin(
     instance: Instance, rng: np.random.Generator, trace: FairnessTrace | None = None
 ) -> TypeDistribution:
     """A distribution maximising the smallest selection probability."""
     trace = trace if trace is not None else FairnessTrace()
+    uniform = uniform_design(instance, trace)
+    if uniform is not None:
+        return uniform
     generation = _ColumnGeneration(instance, trace, rng)
     _initial_panels(generation)
     type_count = instance.type_count
@@ -385,6 +521,9 @@ def leximin(
 ) -> TypeDistribution:
     """The distribution whose sorted probabilities are lexicographically largest."""
     trace = trace if trace is not None else FairnessTrace()
+    uniform = uniform_design(instance, trace)
+    if uniform is not None:
+        return uniform
     generation = _ColumnGeneration(instance, trace, rng)
     _initial_panels(generation)
     type_count = instance.type_count

@@ -282,6 +282,7 @@ def select_panel(
             linear_programs=fairness_trace.linear_programs,
             integer_programs=fairness_trace.pricing_problems,
             panels_generated=fairness_trace.panels_generated,
+            design_panels=fairness_trace.design_panels,
         )
     total = float(distribution.shares @ instance.counts)
     if abs(total - panel_size) > 1e-6 * panel_size:
