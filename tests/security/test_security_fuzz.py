@@ -45,7 +45,7 @@ ON_POSTGRES = "postgresql" in settings.DATABASES["default"]["ENGINE"]
 
 # Known bugs reported in /work/coord/requests.md, pinned by their own tests below and
 # left out of the sweeps so the sweeps keep guarding every other route.
-KNOWN_BUGS = {"members:role_revoke": "NUL byte in the reason reaches PostgreSQL"}
+KNOWN_BUGS: dict[str, str] = {}
 
 FORM = "application/x-www-form-urlencoded"
 BODIES = [
@@ -141,12 +141,6 @@ def test_huge_body_is_refused_with_400(world):
     assert response.status_code == 400
 
 
-@pytest.mark.xfail(
-    ON_POSTGRES,
-    strict=True,
-    reason="members.views.role_revoke passes request.POST['reason'] unvalidated to the "
-    "audit log; PostgreSQL rejects NUL bytes (reported in /work/coord/requests.md)",
-)
 def test_role_revoke_reason_with_nul_byte_is_not_a_server_error(world):
     client = _client(world["admin"])
     url = (

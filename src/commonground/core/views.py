@@ -31,6 +31,18 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "core/dashboard.html", {"panels": panels})
 
 
+RETRY_AFTER_SECONDS = 60
+
+
+def too_many_requests(
+    request: HttpRequest, exception: Exception | None = None
+) -> HttpResponse:
+    """429 with Retry-After, for allauth's rate limits and our own throttles."""
+    response = render(request, "429.html", status=429)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     """A generic message with an error id that operators can find in the logs."""
     error_id = uuid.uuid4().hex[:12]

@@ -259,11 +259,17 @@ def role_assign(request: MemberRequest, slug: str) -> HttpResponse:
 def role_revoke(request: MemberRequest, slug: str, assignment_id: int) -> HttpResponse:
     group, _ = _managed_group(request, slug)
     assignment = get_object_or_404(RoleAssignment, pk=assignment_id, group=group)
+    form = OptionalReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request, "The reason could not be read: " + form.errors.as_text()
+        )
+        return redirect("members:group_manage", slug=group.slug)
     try:
         services.role_revoke(
             actor=request.user,
             assignment=assignment,
-            reason=request.POST.get("reason", "")[:2000],
+            reason=form.cleaned_data["reason"],
         )
     except PermissionDenied as error:
         messages.error(request, str(error))

@@ -2,14 +2,17 @@ from django.contrib import admin
 from django.urls import include, path
 
 from commonground.core import views as core_views
+from commonground.core.accounts import RateLimitedLoginView
 
 urlpatterns = [
     path("", include("commonground.core.urls")),
     path("", include("commonground.members.urls")),
     path("discussion/", include("commonground.discussion.urls")),
     path("decisions/", include("commonground.decisions.urls")),
+    path("accounts/login/", RateLimitedLoginView.as_view(), name="account_login"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]
 
+handler429 = core_views.too_many_requests  # allauth's rate limits use it
 handler500 = core_views.server_error
