@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from threadpoolctl import threadpool_limits
 
 from ._data import (
     FinalVotes,
@@ -450,10 +451,15 @@ def _project(
     n, m = state.n_rows, state.n_cols
     if len(comps) < 2:
         return np.zeros((n, 2))
-    w = comps.T  # m × 2
-    vals = state.values[:n, :m]
+    # Whole rows of the storage are contiguous: multiply them by loadings
+    # padded with zeros instead of copying an [:n, :m] view.
+    cap = state.values.shape[1]
+    w = np.zeros((cap, 2))
+    w[:m] = comps.T
+    w_mu = np.zeros((cap, 2))
+    w_mu[:m] = mu[:, None] * comps.T
     vot = state.voted[:n, :m]
-    proj = vals @ w - vot @ (mu[:, None] * w)
+    proj = state.values[:n] @ w - state.voted[:n] @ w_mu
     n_votes = state.row_count[:n].astype(np.float64)
     if mod_out.any():
         n_mod = float(mod_out.sum())
@@ -1182,7 +1188,18 @@ def _new_state(votes: VoteTable, statements: StatementTable | None) -> PolisStat
 def fit_polis(
     votes: VoteTable, statements: StatementTable | None, params: dict[str, Any]
 ) -> tuple[OpinionResult, PolisState]:
-    """``fit`` in polis mode: one tick, or REPLAY of the log (spec §4.4)."""
+    """``fit`` in polis mode: one tick, or REPLAY of the log (spec §4.4).
+
+    BLAS runs single-threaded here: a tick is thousands of small products, and
+    thread pools make each of them several times slower on a busy machine.
+    """
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _fit_polis(votes, statements, params)
+
+
+def _fit_polis(
+    votes: VoteTable, statements: StatementTable | None, params: dict[str, Any]
+) -> tuple[OpinionResult, PolisState]:
     state = _new_state(votes, statements)
     state.n_vote_rows = len(votes)
     warnings: list[str] = []
@@ -1261,6 +1278,16 @@ def tick_polis(
 
     The state is updated in place and returned.
     """
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _tick_polis(state, votes, statements, params)
+
+
+def _tick_polis(
+    state: PolisState,
+    votes: VoteTable,
+    statements: StatementTable | None,
+    params: dict[str, Any],
+) -> tuple[OpinionResult, PolisState]:
     if statements is not None:
         state.statements = statements
     if not state.source:

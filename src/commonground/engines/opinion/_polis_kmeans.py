@@ -150,22 +150,33 @@ def _step(
         ids = clusters.ids
         centres = clusters.centres
     # vectorz's distance: sqrt(max(0, |a|^2 + |c|^2 - 2 a.c)), elementwise (no
-    # fused multiply-add) so that coincident points tie at exactly 0.
+    # fused multiply-add) so that coincident points tie at exactly 0.  The
+    # centres are taken in reverse so that argmin's first minimum is the last
+    # cluster in iteration order (Pol.is's tie rule).
+    reverse = centres[::-1]
     a0 = points[:, 0:1]
     a1 = points[:, 1:2]
-    c0 = centres[None, :, 0]
-    c1 = centres[None, :, 1]
-    aa = a0 * a0 + a1 * a1
-    cc = c0 * c0 + c1 * c1
-    ac = a0 * c0 + a1 * c1
-    dist = np.sqrt(np.maximum(0.0, (aa + cc) - 2.0 * ac))
-    # Ties go to the last cluster in iteration order.
-    labels = c - 1 - np.argmin(dist[:, ::-1], axis=1)
+    c0 = reverse[None, :, 0]
+    c1 = reverse[None, :, 1]
+    dist = a0 * a0
+    dist += a1 * a1
+    dist = dist + (c0 * c0 + c1 * c1)
+    ac = a0 * c0
+    ac += a1 * c1
+    ac *= 2.0
+    dist -= ac
+    np.maximum(dist, 0.0, out=dist)
+    np.sqrt(dist, out=dist)
+    labels = c - 1 - np.argmin(dist, axis=1)
     counts = np.bincount(labels, minlength=c)
-    w = np.ones(len(points)) if weights is None else weights
-    sw = np.bincount(labels, weights=w, minlength=c)
-    sx = np.bincount(labels, weights=w * points[:, 0], minlength=c)
-    sy = np.bincount(labels, weights=w * points[:, 1], minlength=c)
+    if weights is None:
+        sw = counts.astype(np.float64)
+        sx = np.bincount(labels, weights=points[:, 0], minlength=c)
+        sy = np.bincount(labels, weights=points[:, 1], minlength=c)
+    else:
+        sw = np.bincount(labels, weights=weights, minlength=c).astype(np.float64)
+        sx = np.bincount(labels, weights=weights * points[:, 0], minlength=c)
+        sy = np.bincount(labels, weights=weights * points[:, 1], minlength=c)
     keep = np.flatnonzero(counts > 0)
     new_centres = np.column_stack([sx[keep] / sw[keep], sy[keep] / sw[keep]])
     sorter = np.argsort(labels, kind="stable")
