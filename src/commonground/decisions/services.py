@@ -864,6 +864,10 @@ class CastReceipt:
     replaced: bool
 
 
+class _NotSealedYet(Exception):
+    """The first cast after the opening time: seal, then cast again."""
+
+
 def ballot_cast(
     *, member: User, election: Election, marks: Mapping[str, Any]
 ) -> CastReceipt:
@@ -871,99 +875,120 @@ def ballot_cast(
 
     Raises DecisionRefused (not open, closed, not eligible, already voted) or
     papers.PaperErrors (field-level problems). Nothing is stored on refusal.
+    A first cast runs three statements in its transaction: the locked state check,
+    the participation insert and the ballot insert.
     """
     now = _now()
     phase = election.phase_at(now)
     if phase == "closed":
-        raise DecisionRefused(
-            f"Voting closed at {election.closes_at:%Y-%m-%d %H:%M %Z}; your ballot was not recorded."
-        )
+        raise DecisionRefused(_closed_message(election))
     if phase != "open":
         raise DecisionRefused(
             "Voting has not opened yet; your ballot was not recorded."
         )
-    with transaction.atomic():
-        seal = ElectionSeal.objects.filter(election=election).only("id").first()
-        if seal is None:
+    try:
+        return _cast(member, election, marks, now)
+    except _NotSealedYet:
+        with transaction.atomic():
             _seal(election, now)
-        _hold_open(election)
-        if not EligibleVoter.objects.filter(election=election, member=member).exists():
+        return _cast(member, election, marks, now)
+
+
+def _closed_message(election: Election) -> str:
+    return (
+        f"Voting closed at {election.closes_at:%Y-%m-%d %H:%M %Z}; "
+        "your ballot was not recorded."
+    )
+
+
+def _cast(
+    member: User, election: Election, marks: Mapping[str, Any], now: datetime
+) -> CastReceipt:
+    with transaction.atomic():
+        sealed, on_roll, option_count = _cast_state(election, member)
+        if not sealed:
+            raise _NotSealedYet
+        if _now() >= election.closes_at:  # type: ignore[operator]
+            raise DecisionRefused(_closed_message(election))
+        if not on_roll:
             raise DecisionRefused(
                 "You are not on the roll for this ballot: it was fixed when voting opened.",
                 status=403,
             )
-        option_count = Option.objects.filter(election=election).count()
         paper = papers.read_marks(
             method=election.method,
             option_count=option_count,
             max_score=election.max_score,
             data=marks,
         )
-        participation, first_cast = _lock_participation(election, member, now)
-        replaced = not first_cast
-        if replaced and not election.allow_revote:
-            raise DecisionRefused("You have already voted in this ballot.")
+        participation_id = _insert_participation(election, member, now)
+        replaced = participation_id is None
         token = voter_token(election_id=election.pk, member_id=member.pk)
-        Ballot.objects.filter(election=election, voter_token=token).delete()
+        if replaced:
+            if not election.allow_revote:
+                raise DecisionRefused("You have already voted in this ballot.")
+            # Lock the member's row: one member's re-votes run one after another.
+            locked = (
+                Participation.objects.select_for_update()
+                .filter(election=election, member=member)
+                .values_list("pk", flat=True)
+                .get()
+            )
+            Ballot.objects.filter(election=election, voter_token=token).delete()
+            Participation.objects.filter(pk=locked).update(cast_at=now)
         ballot = Ballot.objects.create(
             election=election, payload=papers.serialise(paper), voter_token=token
         )
-        if replaced:
-            Participation.objects.filter(pk=participation.pk).update(cast_at=now)
         tracker = tracker_code(ballot.id)
         _email_after_commit("email_cast_receipt", election.pk, member.pk, tracker)
     return CastReceipt(tracker=tracker, replaced=replaced)
 
 
-def _hold_open(election: Election) -> None:
-    """Keep the count out until this cast commits, and re-check the closing time.
+def _cast_state(election: Election, member: User) -> tuple[bool, bool, int]:
+    """Sealed?, on the roll?, how many options: one statement, holding the close out.
 
     Casts share a lock on the election row (PostgreSQL ``FOR SHARE``; SQLite runs
-    one write transaction at a time anyway); the count takes it exclusively. So a
+    one write transaction at a time anyway) and the count takes it exclusively, so a
     cast that began before the close either commits before the count reads the
-    ballots, or sees the close here and stores nothing.
+    ballots, or sees the close after this lock and stores nothing.
     """
     connection = transaction.get_connection()
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT id FROM {Election._meta.db_table} WHERE id = %s FOR SHARE",  # noqa: S608 - table name from the model
-                [election.pk],
-            )
-    assert election.closes_at is not None
-    if _now() >= election.closes_at:
-        raise DecisionRefused(
-            f"Voting closed at {election.closes_at:%Y-%m-%d %H:%M %Z}; "
-            "your ballot was not recorded."
-        )
-
-
-def _lock_participation(
-    election: Election, member: User, now: datetime
-) -> tuple[Participation, bool]:
-    """The member's participation row, locked, and whether this cast created it.
-
-    One member's casts run one after another: concurrent first casts collide on the
-    unique constraint and wait for the first to commit, then lock its row.
-    """
-    existing = (
-        Participation.objects.select_for_update()
-        .filter(election=election, member=member)
-        .first()
+    lock = " FOR SHARE" if connection.vendor == "postgresql" else ""
+    # Only table names from the models are interpolated (S608 is a false alarm).
+    sql = (
+        "SELECT"  # noqa: S608
+        f" EXISTS(SELECT 1 FROM {ElectionSeal._meta.db_table} WHERE election_id = %s),"
+        f" EXISTS(SELECT 1 FROM {EligibleVoter._meta.db_table}"
+        "  WHERE election_id = %s AND member_id = %s),"
+        f" (SELECT COUNT(*) FROM {Option._meta.db_table} WHERE election_id = %s)"
+        f" FROM {Election._meta.db_table} WHERE id = %s{lock}"
     )
-    if existing is not None:
-        return existing, False
-    try:
-        with transaction.atomic():
-            created = Participation.objects.create(
-                election=election, member=member, cast_at=now
-            )
-    except IntegrityError:
-        locked = Participation.objects.select_for_update().get(
-            election=election, member=member
-        )
-        return locked, False
-    return created, True
+    pk = election.pk
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [pk, pk, member.pk, pk, pk])
+        row = cursor.fetchone()
+    return bool(row[0]), bool(row[1]), int(row[2])
+
+
+def _insert_participation(
+    election: Election, member: User, now: datetime
+) -> int | None:
+    """Insert the member's participation; None if they have already voted.
+
+    Concurrent first casts by one member collide on the unique constraint: the
+    database makes the later ones wait for the first to commit, then skip.
+    """
+    connection = transaction.get_connection()
+    # Only the table name from the model is interpolated (S608 is a false alarm).
+    sql = (
+        f"INSERT INTO {Participation._meta.db_table} (election_id, member_id, cast_at)"  # noqa: S608
+        " VALUES (%s, %s, %s) ON CONFLICT (election_id, member_id) DO NOTHING RETURNING id"
+    )
+    cast_at = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [election.pk, member.pk, cast_at])
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])
 
 
 # Reminders and counting --------------------------------------------------------------
