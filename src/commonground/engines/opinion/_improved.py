@@ -249,6 +249,8 @@ def _choose_k(
         evaluated[str(k)] = entry
         if sizes.min() < minimum:
             continue
+        # Resamples of the points k-means was fitted on (all fit points, or the
+        # 20,000 hash-selected ones in a larger conversation).
         jaccard, ari = bootstrap_stability(
             fit_points, fitted.labels, k, seed=seed, resamples=resamples
         )
