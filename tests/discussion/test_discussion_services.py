@@ -272,3 +272,13 @@ def test_export_lists_the_members_own_comments(group, member):
     services.comment_post(author=member, target=group, body="exported")
     exported = selectors.comments_for_export(member)
     assert [c["body"] for c in exported] == ["exported"]
+
+
+def test_data_export_download_includes_the_members_comments(client, group, member):
+    import json
+
+    services.comment_post(author=member, target=group, body="in my export")
+    services.comment_post(author=make_member(group), target=group, body="not mine")
+    client.force_login(member)
+    data = json.loads(client.get("/me/export/").content)
+    assert [c["body"] for c in data["comments"]] == ["in my export"]

@@ -7,9 +7,12 @@ class DiscussionConfig(AppConfig):
 
     def ready(self) -> None:
         from commonground.core.group_links import GroupLink, register_group_link
+        from commonground.core.personal_data import register_personal_data
 
+        from . import selectors
         from .policies import MODERATING_ROLES
 
+        register_personal_data("comments", selectors.comments_for_export)
         register_group_link(
             GroupLink(
                 key="moderation",
