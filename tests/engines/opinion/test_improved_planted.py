@@ -231,3 +231,21 @@ def test_moderated_statements_are_removed_not_zeroed():
     assert result.input.statements_without_votes == ("s998", "s999")
     assert "s999" not in by_id
     assert by_id["s001"].is_meta
+
+
+def test_large_conversation_fits_on_the_hash_sample_and_recovers_groups():
+    # 20,500 fit points: k-means runs on the 20,000 with the smallest
+    # blake2b ranks, the silhouette on 2,000, then Lloyd on everyone.
+    records, truth = planted([8000, 7000, 5500], statements=24, seed=14, coverage=0.8)
+    votes = VoteTable.from_records(records)
+    model = OpinionMap(mode="improved", seed=0).fit(votes)
+    assert model.result_.diagnostics.n_in_conv > 20_000
+    assert model.k_ == 3
+    assert recovered_ari(model, truth) >= 0.9
+    shuffled = list(records)
+    np.random.default_rng(2).shuffle(shuffled)
+    again = OpinionMap(mode="improved", seed=0).fit(VoteTable.from_records(shuffled))
+    assert again.result_.to_json() == model.result_.to_json()
+    # Another seed draws another hash sample, but the same planted groups.
+    other = OpinionMap(mode="improved", seed=1).fit(votes)
+    assert other.k_ == 3 and recovered_ari(other, truth) >= 0.9

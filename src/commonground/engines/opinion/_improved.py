@@ -130,13 +130,15 @@ def _hash_keys(ids: list[str], seed: int, cache: ImprovedCache) -> NDArray[np.ui
 
 
 def _smallest_hash(
-    indices: NDArray[np.intp], keys: NDArray[np.uint64], count: int
-) -> NDArray[np.intp]:
-    """The ``count`` indices with the smallest keys (ties: lower index), sorted."""
-    if len(indices) <= count:
-        return indices
-    order = np.lexsort((indices, keys))
-    return np.sort(indices[order[:count]])
+    keys: NDArray[np.uint64], counts: tuple[int, ...]
+) -> list[NDArray[np.intp]]:
+    """For each count, the positions of the smallest keys (ties: lower position),
+    in ascending position order."""
+    everyone = np.arange(len(keys))
+    if all(len(keys) <= count for count in counts):
+        return [everyone for _ in counts]
+    order = np.lexsort((everyone, keys))
+    return [np.sort(order[:count]) for count in counts]
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,14 +210,14 @@ def _choose_k(
     spread = n > 0 and bool(np.ptp(points, axis=0).max() > 0.0)
     if not candidates or not spread:
         return _Choice(1, None, "no_stable_groups", {}, None, None, {})
-    everyone = np.arange(n)
     keys = (
         _hash_keys(ids, seed, cache)
         if n > MAX_SILHOUETTE_POINTS
         else np.zeros(n, dtype=np.uint64)
     )
-    fit_index = _smallest_hash(everyone, keys, MAX_FIT_POINTS)
-    sample_index = _smallest_hash(everyone, keys, MAX_SILHOUETTE_POINTS)
+    fit_index, sample_index = _smallest_hash(
+        keys, (MAX_FIT_POINTS, MAX_SILHOUETTE_POINTS)
+    )
     fit_points = points[fit_index]
     sample_in_fit = np.searchsorted(fit_index, sample_index)
     sample_x = np.ascontiguousarray(points[sample_index, 0])
