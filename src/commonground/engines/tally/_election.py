@@ -393,6 +393,11 @@ def usable_preferences(
     preference" needs consecutive numbers); a rank holding several candidates
     ends the preferences.
     """
+    if all(len(group) == 1 for group in ranking):
+        # Common case: one candidate per rank, no gap.
+        flat = [group[0] for group in ranking]
+        if len(set(flat)) == len(flat) and excluded.isdisjoint(flat):
+            return tuple(flat)
     seen: list[int] = []
     for group in ranking:
         if not group:

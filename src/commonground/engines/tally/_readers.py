@@ -15,7 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ._election import Election, Ranking
+import numpy as np
+
+from ._election import BallotTable, Election, Ranking, aggregate_matrix
 from ._errors import TallyConfigurationError, TallyInputError
 
 Progress = Callable[[int, int], None]
@@ -419,7 +421,9 @@ def _csv_rows(data: bytes, path: str | Path) -> _Rows:
         data = data[3:]
     if b'"' not in data:
         # No quoting anywhere: a line is a record and commas separate cells.
-        lines = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+        if b"\r" in data:
+            data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        lines = data.split(b"\n")
         header_line = lines[0].decode("utf-8", "surrogateescape") if lines else ""
         body = lines[1:]
         counted: dict[bytes, int] = Counter(body)
@@ -520,28 +524,35 @@ def _read_ranked_rows(
         raise TallyInputError(path, "row 1", "header", "a rank number appears twice")
     columns = [c for _, c in rank_columns]
     names: dict[str, int] = {}
-    ballots: dict[Ranking, int] = {}
+    matrix_rows: list[list[int]] = []
+    row_weights: list[int] = []
     # Candidates are numbered in order of first appearance in the file: the
     # distinct rows keep the order in which they first appear.
     for cells, weight, _ in _checked_rows(rows, path, weight_column):
-        groups: list[tuple[int, ...]] = []
+        marks: list[int] = []
         for column in columns:
             name = cells[column].strip()
             if not name:
-                groups.append(())
+                marks.append(-1)
                 continue
-            if name not in names:
-                names[name] = len(names)
-            groups.append((names[name],))
-        while groups and not groups[-1]:
-            groups.pop()
-        ranking = tuple(groups)
-        ballots[ranking] = ballots.get(ranking, 0) + weight
+            index = names.get(name)
+            if index is None:
+                index = names[name] = len(names)
+            marks.append(index)
+        matrix_rows.append(marks)
+        row_weights.append(weight)
     if not names:
         raise TallyInputError(path, "row 2", "ballots", "no candidate is named")
+    # One candidate per rank: keep the ballots as a padded matrix, so counting
+    # uses the vectorised paths and never builds a tuple per ballot.
+    matrix, weights = aggregate_matrix(
+        np.array(matrix_rows, np.int64).reshape(len(matrix_rows), len(columns)),
+        np.array(row_weights, np.int64),
+        len(names),
+    )
     return Election(
         tuple(names),
-        ballots,
+        BallotTable(matrix=matrix, weights=weights),
         source_file=Path(str(path)).name,
         source_format="csv",
     )
