@@ -56,3 +56,21 @@ def test_demo_decisions_are_made_through_the_services_and_idempotent(capsys):
     )
     page = client.get(reverse("decisions:election_results", args=[closed.pk]))
     assert page.status_code == 200 and result.ballots_sha256 in page.text
+
+
+def test_demo_threads_show_discussion_and_hustings():
+    from commonground.discussion.models import Comment
+
+    call_command("seed_demo")
+    selection = Election.objects.get(title=demo.SELECTION_TITLE)
+    proposal = Proposal.objects.get(title=demo.PROPOSAL_TITLE)
+    from django.contrib.contenttypes.models import ContentType
+
+    for target in (selection, proposal):
+        comments = Comment.objects.filter(
+            content_type=ContentType.objects.get_for_model(target),
+            object_id=str(target.pk),
+        )
+        assert (
+            comments.count() == 2 and comments.filter(parent__isnull=False).count() == 1
+        )

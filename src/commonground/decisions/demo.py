@@ -21,6 +21,7 @@ from unittest import mock
 from django.test import override_settings
 from django.utils import timezone
 
+from commonground.discussion import services as discussion
 from commonground.members.demo import LOGINS, email_for
 from commonground.members.models import Group, Membership, User
 
@@ -104,6 +105,17 @@ def _selection(
     election = services.election_open_now(
         actor=officer, election=election, closes_at=timezone.now() + timedelta(days=7)
     )
+    question = discussion.comment_post(
+        author=seconders[0],
+        target=election,
+        body="What would each of you do in your first month if elected?",
+    )
+    discussion.comment_post(
+        author=nominees[0],
+        target=election,
+        parent=question,
+        body="Visit every branch in my region and publish what members tell me.",
+    )
     for voter in seconders[:30]:
         order = rng.sample(range(8), k=rng.randint(2, 6))
         marks = {f"rank_{p}": str(rank) for rank, p in enumerate(order, start=1)}
@@ -131,6 +143,17 @@ def _proposal(leeds: Group, demo_member: User) -> None:
     proposal = services.proposal_publish(actor=others[0], proposal=draft)
     for supporter in others[2:5]:
         services.proposal_support(member=supporter, proposal=proposal)
+    comment = discussion.comment_post(
+        author=others[2],
+        target=proposal,
+        body="Yes: our best recruits came to a meeting first.",
+    )
+    discussion.comment_post(
+        author=others[6],
+        target=proposal,
+        parent=comment,
+        body="Agreed, but we need a quiet space for members to talk about casework.",
+    )
     services.amendment_propose(
         member=others[5],
         proposal=proposal,
