@@ -114,3 +114,19 @@ def test_crawling_every_get_route_as_admin_changes_no_rows(world, route_urls):
     assert not changed, f"GET requests changed row counts: {changed}"
     # The crawl really reached pages as a logged-in admin.
     assert client.get("/admin/").status_code == 200
+
+
+def test_every_page_gives_htmx_the_csrf_token(world):
+    """base.html puts the token in hx-headers, so every htmx request carries it."""
+    import json
+    import re
+
+    client = _login(Client(enforce_csrf_checks=True), world["member"])
+    page = client.get("/dashboard/").content.decode()
+    headers = json.loads(re.search(r"hx-headers='([^']+)'", page).group(1))
+    token = headers["X-CSRFToken"]
+    response = client.post(
+        f"/groups/{world['branch'].slug}/leave/",
+        headers={"X-CSRFToken": token, "HX-Request": "true"},
+    )
+    assert response.status_code != 403
