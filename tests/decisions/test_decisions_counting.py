@@ -432,3 +432,31 @@ def test_rctab_summary_lists_an_stv_surplus_under_the_round_the_winner_was_elect
     moved = sum(Decimal(v) for v in entry["transfers"].values())
     assert moved == -Decimal(surplus_round["transfers"]["A"])
     assert summary["summary"]["numWinners"] == 2
+
+
+def test_commonground_tally_reproduces_a_schulze_result_with_equal_ranks(
+    open_ballot, members, tmp_path
+):
+    election = open_ballot("schulze", ("Ann", "Bo", "Cy"))
+    papers = [
+        {"rank_0": "1", "rank_1": "1", "rank_2": "3"},
+        {"rank_2": "1", "rank_0": "2"},
+        {"rank_1": "1", "rank_2": "2", "rank_0": "3"},
+        {"rank_0": "1"},
+    ]
+    for member, paper in zip(members, papers, strict=False):
+        services.ballot_cast(member=member, election=election, marks=paper)
+    with close(election):
+        tally = services.election_count(election_id=election.pk)
+        blt = _download(election, "ballots.blt")
+    assert "1=2" in blt
+    recount = _cli(
+        tmp_path,
+        "ballots.blt",
+        blt,
+        "--method",
+        "schulze",
+        "--seed",
+        str(election.seed),
+    )
+    assert _without_source(recount) == _without_source(json.loads(tally.result_json))
