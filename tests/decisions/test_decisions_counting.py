@@ -460,3 +460,45 @@ def test_commonground_tally_reproduces_a_schulze_result_with_equal_ranks(
         str(election.seed),
     )
     assert _without_source(recount) == _without_source(json.loads(tally.result_json))
+
+
+@pytest.mark.parametrize(
+    ("method", "marks", "filename", "arguments"),
+    [
+        (
+            "yes_no",
+            [{"choice": "0"}, {"choice": "1"}, {"choice": "0"}],
+            "ballots.csv",
+            ["--method", "plurality"],
+        ),
+        (
+            "approval",
+            [{"approve": ["0", "2"]}, {"approve": ["1"]}],
+            "ballots.csv",
+            ["--method", "approval"],
+        ),
+        (
+            "star",
+            [{"score_0": "5", "score_1": "3"}, {"score_2": "4", "score_1": "5"}],
+            "ballots.csv",
+            ["--method", "star", "--max-score", "5"],
+        ),
+        (
+            "irv",
+            [ranks(0, 1), ranks(1, 2), ranks(2), ranks(2, 0)],
+            "ballots.blt",
+            ["--method", "irv"],
+        ),
+    ],
+)
+def test_commonground_tally_reproduces_every_method_from_the_downloads(
+    open_ballot, members, tmp_path, method, marks, filename, arguments
+):
+    election = open_ballot(method, () if method == "yes_no" else ("Ann", "Bo", "Cy"))
+    for member, paper in zip(members, marks, strict=False):
+        services.ballot_cast(member=member, election=election, marks=paper)
+    with close(election):
+        tally = services.election_count(election_id=election.pk)
+        body = _download(election, filename)
+    recount = _cli(tmp_path, filename, body, *arguments, "--seed", str(election.seed))
+    assert _without_source(recount) == _without_source(json.loads(tally.result_json))
