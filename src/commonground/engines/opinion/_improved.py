@@ -113,7 +113,7 @@ def _param(params: Mapping[str, Any], name: str) -> Any:
 
 
 def _hash_keys(ids: list[str], seed: int, cache: ImprovedCache) -> NDArray[np.uint64]:
-    """``blake2b(f"{seed}:{id}")`` as big-endian uint64, memoised per seed."""
+    """First 8 bytes of ``blake2b(f"{seed}:{id}")`` as big-endian uint64, memoised."""
     if cache.hash_seed != seed:
         cache.hash_seed = seed
         cache.hash_ranks = {}
@@ -122,8 +122,10 @@ def _hash_keys(ids: list[str], seed: int, cache: ImprovedCache) -> NDArray[np.ui
     for i, pid in enumerate(ids):
         value = memo.get(pid)
         if value is None:
-            digest = hashlib.blake2b(f"{seed}:{pid}".encode(), digest_size=8).digest()
-            value = int.from_bytes(digest, "big")
+            # The rank is the order of the (default, 64-byte) digests; their
+            # first 8 bytes decide it (ties fall back to canonical order).
+            digest = hashlib.blake2b(f"{seed}:{pid}".encode()).digest()
+            value = int.from_bytes(digest[:8], "big")
             memo[pid] = value
         out[i] = value
     return out
