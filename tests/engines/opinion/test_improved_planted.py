@@ -88,6 +88,10 @@ def test_planted_groups_are_recovered(sizes, seed):
         assert group.stability is not None and group.stability >= 0.6
     stability = model.result_.diagnostics.stability
     assert stability["ari"] >= 0.6
+    assert stability["groups"] == [g.stability for g in model.result_.groups]
+    chosen = stability["evaluated"][str(model.k_)]
+    assert chosen["min_stability"] == min(stability["groups"])
+    assert chosen["min_group"] >= 5
     assert model.result_.diagnostics.chosen_k_reason == "silhouette"
 
 

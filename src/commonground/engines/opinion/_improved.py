@@ -249,7 +249,7 @@ def _choose_k(
         else:
             full = fitted
         sizes = np.bincount(full.labels, minlength=k)
-        entry: dict[str, Any] = {"min_group": int(sizes.min()), "stability": None}
+        entry: dict[str, Any] = {"min_group": int(sizes.min()), "min_stability": None}
         evaluated[str(k)] = entry
         if sizes.min() < minimum:
             continue
@@ -258,7 +258,7 @@ def _choose_k(
         jaccard, ari = bootstrap_stability(
             fit_points, fitted.labels, k, seed=seed, resamples=resamples
         )
-        entry["stability"] = [float(j) for j in jaccard]
+        entry["min_stability"] = float(jaccard.min())
         if jaccard.min() >= STABILITY_THRESHOLD:
             return _Choice(k, full, "silhouette", scores, jaccard, ari, evaluated)
     return _Choice(1, None, "no_stable_groups", scores, None, None, evaluated)
