@@ -58,7 +58,12 @@ def test_log_after_last_vote_wins_equals_the_matrix(name: str) -> None:
 
 
 def _replay_report(name: str) -> dict[str, object]:
+    # Each conversation is replayed by exactly one test (replays are the
+    # expensive part of this module); its output is checked here too.
     model = opendata_model(name, "polis", True)
+    data = json.loads(model.result_.to_json())
+    _check_schema(data)
+    assert data["diagnostics"]["ticks"] == model.n_ticks_ > 1
     ours = {p.id: p.group for p in model.result_.participants if p.group is not None}
     in_conv = {p.id for p in model.result_.participants if p.in_conv}
     theirs = opendata_groups(name)
@@ -194,12 +199,7 @@ def test_polis_mode_output_is_schema_valid_and_deterministic(name: str) -> None:
     first = OpinionMap(mode="polis").fit(votes, statements).result_.to_json()
     second = OpinionMap(mode="polis").fit(votes, statements).result_.to_json()
     assert first == second
-    data = json.loads(first)
-    _check_schema(data)
-    replayed = opendata_model(name, "polis", True).result_.to_dict()
-    _check_schema(replayed)
-    assert replayed["diagnostics"]["ticks"] > 1
-    assert "NaN" not in json.dumps(replayed)
+    _check_schema(json.loads(first))
 
 
 def test_polis_replay_is_deterministic() -> None:
@@ -257,14 +257,19 @@ def test_improved_mode_is_schema_valid_and_order_free(name: str) -> None:
     incremental = json.loads(model.result_.to_json())
     expected = json.loads(reference)
     for key in ("k", "participants", "groups", "consensus"):
-        assert _rounded(incremental[key]) == _rounded(expected[key]), key
+        assert _close(incremental[key], expected[key]), key
 
 
-def _rounded(value: object) -> object:
-    if isinstance(value, float):
-        return round(value, 9)
-    if isinstance(value, dict):
-        return {k: _rounded(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_rounded(v) for v in value]
-    return value
+def _close(a: object, b: object) -> bool:
+    """Equal structure and values, floats within 1e-9 (spec §5.10)."""
+    if isinstance(a, float) or isinstance(b, float):
+        return (
+            isinstance(a, (int, float))
+            and isinstance(b, (int, float))
+            and abs(a - b) <= 1e-9
+        )
+    if isinstance(a, dict) and isinstance(b, dict):
+        return list(a) == list(b) and all(_close(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b, strict=True))
+    return a == b

@@ -363,3 +363,19 @@ def test_json_number_rules_and_orientation() -> None:
     assert orientation_signs(comps).tolist() == [-1.0, 1.0, 1.0]
     model = OpinionMap(mode="polis").fit(two_camps())
     assert np.all(model.components_.sum(axis=1) >= 0)
+
+
+def test_perfectly_balanced_camps_still_get_components() -> None:
+    # All-ones is orthogonal to the only direction with variance here: the
+    # power iteration retries from a fixed ramp instead of collapsing to 0.
+    votes = VoteTable.from_records(
+        [
+            (p, s, 1 if (p < 4) == (s < 3) else -1, None)
+            for p in range(8)
+            for s in range(6)
+        ]
+    )
+    model = OpinionMap(mode="polis").fit(votes)
+    assert model.k_ == 2
+    assert np.abs(model.components_[0]).sum() > 0
+    assert sorted(set(model.labels_.tolist())) == [0, 1]

@@ -418,16 +418,12 @@ def _pca(
             if np.any(prev != 0):
                 start = np.ones(m)
                 start[: len(prev)] = prev
-        vec = np.ones(m) if start is None else start
-        last = 0.0
-        lam = 0.0
-        for _it in range(iters + 1):
-            product = cov @ vec
-            lam = float(np.sqrt(product @ product))
-            vec = product / lam if lam > 0 else np.zeros(m)
-            if lam == last:
-                break
-            last = lam
+        vec, lam = _power_iteration(cov, np.ones(m) if start is None else start, iters)
+        if lam == 0.0 and np.any(cov):
+            # The start vector is orthogonal to every direction with variance
+            # (e.g. all-ones on perfectly balanced camps); Pol.is's random start
+            # avoids this by chance, we retry from a fixed ramp.
+            vec, lam = _power_iteration(cov, np.linspace(1.0, 2.0, m), iters)
         comps[i] = vec
         eigenvalues.append(lam)
         norm2 = float(vec @ vec)
@@ -439,6 +435,24 @@ def _pca(
                 + np.outer(vec, vec) * (float(vec @ cv) / (norm2 * norm2))
             )
     return comps, tuple(eigenvalues), mu
+
+
+def _power_iteration(
+    cov: NDArray[np.float64], start: NDArray[np.float64], iters: int
+) -> tuple[NDArray[np.float64], float]:
+    """Pol.is ``powerit-pca`` on the Gram matrix: at most iters+1 products,
+    stopping when the eigenvalue repeats exactly."""
+    vec = start
+    last = 0.0
+    lam = 0.0
+    for _ in range(iters + 1):
+        product = cov @ vec
+        lam = float(np.sqrt(product @ product))
+        vec = product / lam if lam > 0 else np.zeros(len(start))
+        if lam == last:
+            break
+        last = lam
+    return vec, lam
 
 
 def _project(
