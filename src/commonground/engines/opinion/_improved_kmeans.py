@@ -109,7 +109,12 @@ def _sums(labels: Labels, weights: NDArray[np.float64], k: int) -> NDArray[np.fl
 def _assign(
     x: NDArray[np.float64], y: NDArray[np.float64], cx: Points, cy: Points
 ) -> tuple[Labels, NDArray[np.float64], NDArray[np.float64]]:
-    """Nearest centre (ties: lower index), squared distance to it and to the next."""
+    """Nearest centre (ties: lower index), squared distance to it and to the next.
+
+    Masked copies are slow in numpy, so the running minimum and second
+    minimum use ``minimum``/``maximum``: after d, second = min(second,
+    max(best, d)) and best = min(best, d).
+    """
     n = len(x)
     best = x - cx[0]
     best *= best
@@ -118,17 +123,17 @@ def _assign(
     best += dy
     second = np.full(n, np.inf)
     labels = np.zeros(n, dtype=np.intp)
+    larger = np.empty(n)
     for cluster in range(1, len(cx)):
         d = x - cx[cluster]
         d *= d
         np.subtract(y, cy[cluster], out=dy)
         dy *= dy
         d += dy
-        closer = d < best
-        np.minimum(second, d, out=second)
-        np.copyto(second, best, where=closer)
-        np.copyto(best, d, where=closer)
-        np.copyto(labels, cluster, where=closer)
+        labels = np.where(d < best, cluster, labels)
+        np.maximum(best, d, out=larger)
+        np.minimum(second, larger, out=second)
+        np.minimum(best, d, out=best)
     return labels, best, second
 
 
@@ -136,13 +141,21 @@ def _nearest(
     x: NDArray[np.float64], y: NDArray[np.float64], cx: Points, cy: Points
 ) -> Labels:
     """Nearest centre (ties: lower index); same arithmetic as :func:`_assign`."""
-    dx = x[:, None] - cx[None, :]
-    dx *= dx
-    dy = y[:, None] - cy[None, :]
+    best = x - cx[0]
+    best *= best
+    dy = y - cy[0]
     dy *= dy
-    dx += dy
-    nearest: Labels = np.argmin(dx, axis=1)
-    return nearest
+    best += dy
+    labels = np.zeros(len(x), dtype=np.intp)
+    for cluster in range(1, len(cx)):
+        d = x - cx[cluster]
+        d *= d
+        np.subtract(y, cy[cluster], out=dy)
+        dy *= dy
+        d += dy
+        labels = np.where(d < best, cluster, labels)
+        np.minimum(best, d, out=best)
+    return labels
 
 
 def lloyd(points: Points, centres: Points, max_iter: int = 300) -> Clustering:
