@@ -310,7 +310,8 @@ def silhouette_score(distances: Points, labels: Labels, k: int) -> float:
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     present = counts > 0
     sums = np.zeros((n, k))
-    sums[:, present] = np.add.reduceat(distances[:, order], starts[present], axis=1)
+    # The matrix is symmetric: sum whole rows of each cluster (contiguous).
+    sums[:, present] = np.add.reduceat(distances[order], starts[present], axis=0).T
     own_count = counts[labels]
     own = sums[np.arange(n), labels]
     a = np.where(own_count > 1, own / np.maximum(own_count - 1, 1), 0.0)
