@@ -43,3 +43,18 @@ def pytest_configure(config):
         return
     if settings.configured:
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache(request):
+    """Each platform test starts with an empty cache (rate limits, cached checks)."""
+    if (
+        "django_db_setup" not in request.fixturenames
+        and not request.node.get_closest_marker("django_db")
+    ):
+        yield
+        return
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

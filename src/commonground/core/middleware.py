@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -59,17 +60,42 @@ class AdminRequiresMFAMiddleware:
         return self.get_response(request)
 
 
+SECOND_FACTOR_OK_SECONDS = 60
+
+
+def second_factor_cache_key(user_id: int) -> str:
+    return f"second-factor-ok:{user_id}"
+
+
+def forget_second_factor_check(user_id: int) -> None:
+    """Call when a member's roles change, so an admin grant is enforced at once."""
+    cache.delete(second_factor_cache_key(user_id))
+
+
 def _needs_second_factor(user: Any) -> bool:
+    """Whether this admin still has to set up TOTP.
+
+    A "no" (not an admin, or TOTP present) is cached briefly so ordinary requests
+    cost no query; role changes clear it. A "yes" is never cached, so finishing the
+    TOTP set-up takes effect on the next request.
+    """
     from allauth.mfa.models import Authenticator
 
     from commonground.members.models import Role, RoleAssignment
 
+    key = second_factor_cache_key(user.pk)
+    if cache.get(key):
+        return False
     is_admin = (
         getattr(user, "is_staff", False)
         or RoleAssignment.objects.filter(user=user, role=Role.ADMIN).exists()
     )
-    if not is_admin:
-        return False
-    return not Authenticator.objects.filter(
-        user=user, type=Authenticator.Type.TOTP
-    ).exists()
+    needed = (
+        is_admin
+        and not Authenticator.objects.filter(
+            user=user, type=Authenticator.Type.TOTP
+        ).exists()
+    )
+    if not needed:
+        cache.set(key, True, SECOND_FACTOR_OK_SECONDS)
+    return needed

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from commonground.audit.services import audit_record
+from commonground.core.middleware import forget_second_factor_check
 from commonground.core.personal_data import exported_sections
 
 from .models import (
@@ -228,6 +229,7 @@ def role_assign(
     assignment, created = RoleAssignment.objects.get_or_create(
         user=user, group=group, role=role, defaults={"assigned_at": timezone.now()}
     )
+    forget_second_factor_check(user.pk)
     if created:
         audit_record(
             actor=actor,
@@ -254,6 +256,7 @@ def role_grant_founding_admin(
         role=Role.ADMIN,
         defaults={"assigned_at": timezone.now()},
     )
+    forget_second_factor_check(user.pk)
     if created:
         audit_record(
             actor=None,

@@ -127,6 +127,10 @@ if _redis_url:
             "LOCATION": _redis_url,
         }
     }
+    # Sessions live in Redis: with SESSION_SAVE_EVERY_REQUEST (the idle timeout) a
+    # database store would cost a write on every request. Account deletion still ends
+    # every session: the password hash the session is bound to is gone.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
