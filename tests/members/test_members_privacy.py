@@ -168,7 +168,9 @@ def test_export_includes_sections_registered_by_other_capabilities(client):
     from commonground.core import personal_data
 
     person = UserFactory()
-    personal_data.register_personal_data("test_section", lambda user: [{"owner": user.pk}])
+    personal_data.register_personal_data(
+        "test_section", lambda user: [{"owner": user.pk}]
+    )
     try:
         client.force_login(person)
         data = json.loads(client.get("/me/export/").content)
