@@ -67,6 +67,8 @@ PRUNE_AFTER = 3
 DESIGN_MAX_VARIABLES = 200_000
 DESIGN_TIME_LIMIT = 60.0
 DESIGN_MAX_NODES = 1000
+#: weight of the best dual so far in the pricing point (0: plain pricing)
+SMOOTHING = 0.5
 DEBUG = False
 SIMPLEX_STRATEGY = 4
 LP_SOLVER = "simplex"
@@ -305,6 +307,8 @@ class _ColumnGeneration:
             )
 
         add_rows(active)
+        center: FloatArray | None = None
+        center_bound = np.inf
         for _ in range(MAX_ITERATIONS):
             highs.run()
             self.trace.linear_programs += 1
@@ -317,29 +321,48 @@ class _ColumnGeneration:
             values = np.asarray(solution.col_value)
             y = np.maximum(values[:type_count], 0.0)
             ceiling = float(values[yhat])
-            weights = y * self.inverse_counts
-            found = self.finder.best(weights)
-            self.trace.pricing_problems += 1
-            if not found:
-                raise SortitionError("no panel satisfies the quotas")
             threshold = ceiling + PRICING_TOLERANCE
-            improving = [x for x, value in found if value > threshold]
+            # Price at a point between the best dual seen so far (the one with
+            # the lowest Lagrangian bound) and the current one (Wentges
+            # smoothing): it damps the oscillation of degenerate duals. If that
+            # panel does not improve the current program, price exactly.
+            if center is None:
+                center = y
+            improving: list[IntArray] = []
+            for alpha in (SMOOTHING, 0.0) if SMOOTHING > 0 else (0.0,):
+                point = alpha * center + (1.0 - alpha) * y
+                found = self.finder.best(point * self.inverse_counts)
+                self.trace.pricing_problems += 1
+                if not found:
+                    raise SortitionError("no panel satisfies the quotas")
+                bound = found[0][1] - float(np.dot(lower, point))
+                if bound < center_bound:
+                    center, center_bound = point, bound
+                improving = [
+                    x
+                    for x, _ in found
+                    if float(np.dot(x * self.inverse_counts, y)) > threshold
+                ]
+                if improving:
+                    break
             if DEBUG:
                 print(
                     "dual round",
                     highs.getInfo().objective_function_value,
-                    found[0][1] - ceiling,
+                    center_bound,
                     len(active),
                 )
             if not improving:
                 break
+            weights = y * self.inverse_counts
+            best_value = float(np.dot(weights, improving[0]))
             improving += self.walker.walk(
                 improving[0],
                 weights,
                 self.rng,
                 panels=WALK_PANELS,
                 spacing=WALK_SPACING,
-                floor=threshold + 0.5 * (found[0][1] - threshold),
+                floor=threshold + 0.5 * (best_value - threshold),
             )
             in_program = set(active)
             fresh: list[int] = []
