@@ -36,15 +36,25 @@ _markdown = MarkdownIt(
 
 
 def sanitize(html: str) -> str:
-    """Keep only the allow-listed tags, attributes and URL schemes of ``html``."""
-    return nh3.clean(
-        html,
+    """Keep only the allow-listed tags, attributes and URL schemes of ``html``.
+
+    Input and output are normalised the way an HTML parser reads them (carriage
+    returns, even written as ``&#13;``, become newlines; a leading byte-order mark is
+    dropped), so a second pass gives exactly the first pass's result.
+    """
+    cleaned = nh3.clean(
+        _as_parsed(html),
         tags=set(ALLOWED_TAGS),
         attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
         url_schemes=set(ALLOWED_URL_SCHEMES),
         link_rel=LINK_REL,
         strip_comments=True,
     )
+    return _as_parsed(cleaned)
+
+
+def _as_parsed(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
 
 
 def render_markdown(text: str) -> SafeString:

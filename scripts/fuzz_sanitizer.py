@@ -1,0 +1,154 @@
+"""Long fuzzing run of the comment sanitiser pipeline (not part of the test suite).
+
+Every input goes through ``sanitize`` and ``render_markdown``
+(commonground.discussion.richtext). Pass criteria (spec reliability.md, "Fuzz"):
+no exception; ``sanitize(sanitize(x)) == sanitize(x)``; no tag in the output carries
+``<script``, an ``on*=`` attribute or a ``javascript:`` URL. A failing input is saved
+under ``--crash-dir`` and the run stops with exit status 1.
+
+Engines:
+  atheris     coverage-guided libFuzzer mutation (``pip install atheris``, in the
+              ``bench`` extra), seeded with the XSS corpus of the tests;
+  hypothesis  the tests' HTML-fragment strategy and arbitrary text, without a deadline.
+
+Usage: python scripts/fuzz_sanitizer.py [--seconds 600] [--engine atheris|hypothesis]
+       [--crash-dir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+TESTS = REPOSITORY / "tests" / "discussion" / "test_discussion_richtext.py"
+DANGEROUS_IN_TAG = re.compile(r"<script|\son[a-z]+\s*=|javascript:", re.IGNORECASE)
+
+
+def _setup() -> tuple:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "commonground.site.settings")
+    import django
+
+    django.setup()
+    from commonground.discussion.richtext import render_markdown, sanitize
+
+    return sanitize, render_markdown
+
+
+def check(text: str, sanitize, render_markdown) -> None:
+    """Raise AssertionError if ``text`` breaks a pass criterion."""
+    for output in (sanitize(text), str(render_markdown(text))):
+        assert sanitize(output) == output, "sanitize is not idempotent"
+        for tag in re.findall(r"<[^>]*>", output):
+            assert not DANGEROUS_IN_TAG.search(tag), f"dangerous tag {tag!r}"
+
+
+def _save(crash_dir: Path, data: bytes) -> Path:
+    crash_dir.mkdir(parents=True, exist_ok=True)
+    path = crash_dir / f"sanitizer-crash-{int(time.time() * 1000)}.txt"
+    path.write_bytes(data)
+    return path
+
+
+def run_hypothesis(seconds: int, crash_dir: Path) -> int:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    sanitize, render_markdown = _setup()
+    spec = importlib.util.spec_from_file_location("richtext_tests", TESTS)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    deadline = time.monotonic() + seconds
+    examples = 0
+
+    @settings(
+        max_examples=10**9,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(st.one_of(module.html_fragments, st.text(max_size=200)))
+    def one(text: str) -> None:
+        nonlocal examples
+        if time.monotonic() > deadline:
+            raise TimeoutError
+        examples += 1
+        try:
+            check(text, sanitize, render_markdown)
+        except AssertionError:
+            print(
+                f"failing input saved to {_save(crash_dir, text.encode('utf-8', 'surrogatepass'))}"
+            )
+            raise
+
+    try:
+        one()
+    except TimeoutError:
+        pass
+    except AssertionError as error:
+        print(f"FAILED after {examples} inputs: {error}")
+        return 1
+    print(f"ok: {examples} inputs in {seconds} s, no failure")
+    return 0
+
+
+def run_atheris(seconds: int, crash_dir: Path) -> int:
+    import atheris
+
+    with atheris.instrument_imports():
+        import markdown_it  # noqa: F401
+
+    sanitize, render_markdown = _setup()
+    spec = importlib.util.spec_from_file_location("richtext_tests", TESTS)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    corpus = Path(tempfile.mkdtemp(prefix="sanitizer-corpus-"))
+    for number, payload in enumerate(module.XSS_CORPUS):
+        (corpus / f"seed-{number}").write_text(payload, encoding="utf-8")
+
+    def one(data: bytes) -> None:
+        text = atheris.FuzzedDataProvider(data).ConsumeUnicodeNoSurrogates(4096)
+        try:
+            check(text, sanitize, render_markdown)
+        except AssertionError:
+            print(f"failing input saved to {_save(crash_dir, text.encode('utf-8'))}")
+            raise
+
+    crash_dir.mkdir(parents=True, exist_ok=True)
+    atheris.Setup(
+        [
+            sys.argv[0],
+            f"-max_total_time={seconds}",
+            f"-artifact_prefix={crash_dir}/",
+            str(corpus),
+        ],
+        one,
+    )
+    atheris.Fuzz()  # exits the process: 0 when the time is up, non-zero on a failure
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python scripts/fuzz_sanitizer.py")
+    parser.add_argument("--seconds", type=int, default=600)
+    parser.add_argument(
+        "--engine", choices=["atheris", "hypothesis"], default="atheris"
+    )
+    parser.add_argument("--crash-dir", type=Path, default=REPOSITORY / "var" / "fuzz")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(REPOSITORY / "tests"))
+    if args.engine == "atheris":
+        return run_atheris(args.seconds, args.crash_dir)
+    return run_hypothesis(args.seconds, args.crash_dir)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
