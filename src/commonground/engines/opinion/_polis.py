@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import sparse
 from threadpoolctl import threadpool_limits
 
 from ._data import (
@@ -322,14 +323,48 @@ def _clusters_from_json(data: dict[str, Any] | None) -> Clusters | None:
     )
 
 
+_DENSE_ROWS = 64  # above this many changed rows, Gram updates go sparse by chunks
+
+
+def _row_blocks(
+    state: PolisState, rows: NDArray[np.int64], m: int
+) -> list[sparse.csr_matrix]:
+    """[R | V] restricted to ``rows``, as sparse chunks of bounded memory."""
+    chunk = max(1, 4_000_000 // max(2 * m, 1))
+    blocks = []
+    for start in range(0, len(rows), chunk):
+        part = rows[start : start + chunk]
+        blocks.append(
+            sparse.csr_matrix(
+                np.hstack([state.values[part, :m], state.voted[part, :m]])
+            )
+        )
+    return blocks
+
+
+def _gram_of_blocks(blocks: list[sparse.csr_matrix], m: int) -> NDArray[np.float64]:
+    total = np.zeros((2 * m, 2 * m))
+    for block in blocks:
+        total += (block.T @ block).toarray()
+    return total
+
+
+def _add_gram(state: PolisState, delta: NDArray[np.float64], m: int) -> None:
+    state.gram_s[:m, :m] += delta[:m, :m]
+    state.gram_b[:m, :m] += delta[:m, m:]
+    state.gram_n[:m, :m] += delta[m:, m:]
+
+
 def _rebuild_sums(state: PolisState) -> None:
     """Recompute the Gram blocks and counts from R (exact: integer sums)."""
     n, m = state.n_rows, state.n_cols
     vals = state.values[:n, :m]
     vot = state.voted[:n, :m]
-    state.gram_s[:m, :m] = vals.T @ vals
-    state.gram_b[:m, :m] = vals.T @ vot
-    state.gram_n[:m, :m] = vot.T @ vot
+    state.gram_s[:m, :m] = 0.0
+    state.gram_b[:m, :m] = 0.0
+    state.gram_n[:m, :m] = 0.0
+    rows = np.arange(n, dtype=np.int64)
+    _add_gram(state, _gram_of_blocks(_row_blocks(state, rows, m), m), m)
     state.col_sum[:m] = vals.sum(axis=0)
     state.col_count[:m] = vot.sum(axis=0)
     state.row_count[:n] = vot.sum(axis=1).astype(np.int64)
@@ -357,19 +392,24 @@ def _apply_votes(
     last = len(key) - 1 - first_rev
     rows, cols, internal = rows[last], cols[last], internal[last]
     touched = np.unique(rows)
-    old_block = np.hstack([state.values[touched, :m], state.voted[touched, :m]])
     old_cell_val = state.values[rows, cols].copy()
     old_cell_vot = state.voted[rows, cols].copy()
-    state.values[rows, cols] = internal
-    state.voted[rows, cols] = 1.0
-    new_block = np.hstack([state.values[touched, :m], state.voted[touched, :m]])
-    # One product gives the changes of S = RᵀR, B = RᵀV and N = VᵀV at once.
-    stacked = np.vstack([new_block, old_block])
-    signs = np.concatenate([np.ones(len(touched)), -np.ones(len(touched))])
-    delta = (stacked * signs[:, None]).T @ stacked
-    state.gram_s[:m, :m] += delta[:m, :m]
-    state.gram_b[:m, :m] += delta[:m, m:]
-    state.gram_n[:m, :m] += delta[m:, m:]
+    if len(touched) > _DENSE_ROWS:
+        old_blocks = _row_blocks(state, touched, m)
+        state.values[rows, cols] = internal
+        state.voted[rows, cols] = 1.0
+        delta = _gram_of_blocks(_row_blocks(state, touched, m), m)
+        delta -= _gram_of_blocks(old_blocks, m)
+        _add_gram(state, delta, m)
+    else:
+        old_block = np.hstack([state.values[touched, :m], state.voted[touched, :m]])
+        state.values[rows, cols] = internal
+        state.voted[rows, cols] = 1.0
+        new_block = np.hstack([state.values[touched, :m], state.voted[touched, :m]])
+        # One product gives the changes of S = RᵀR, B = RᵀV and N = VᵀV.
+        stacked = np.vstack([new_block, old_block])
+        signs = np.concatenate([np.ones(len(touched)), -np.ones(len(touched))])
+        _add_gram(state, (stacked * signs[:, None]).T @ stacked, m)
     np.add.at(state.col_sum, cols, internal - old_cell_val)
     np.add.at(state.col_count, cols, 1.0 - old_cell_vot)
     np.add.at(state.row_count, rows, (1.0 - old_cell_vot).astype(np.int64))
@@ -503,12 +543,15 @@ def _group_votes(
     n, m = state.n_rows, state.n_cols
     vals = state.values[:n, :m]
     vot = state.voted[:n, :m]
-    indicator = np.zeros((n_groups, n))
-    grouped = labels >= 0
-    indicator[labels[grouped], np.flatnonzero(grouped)] = 1.0
-    agree = indicator @ (vals < 0)
-    disagree = indicator @ (vals > 0)
-    seen = indicator @ vot
+    agree = np.zeros((n_groups, m))
+    disagree = np.zeros((n_groups, m))
+    seen = np.zeros((n_groups, m))
+    for g in range(n_groups):
+        members = np.flatnonzero(labels == g)
+        block = vals[members]
+        agree[g] = (block < 0).sum(axis=0)
+        disagree[g] = (block > 0).sum(axis=0)
+        seen[g] = vot[members].sum(axis=0)
     return _GroupVotes(agree, disagree, seen)
 
 

@@ -134,6 +134,35 @@ def _cold_init(
     )
 
 
+_ASSIGN_CHUNK = 8192  # rows per block of the assignment (keeps temporaries in cache)
+
+
+def _nearest_reversed(
+    points: NDArray[np.float64], reverse: NDArray[np.float64]
+) -> NDArray[np.int64]:
+    """Index (into ``reverse``) of the first nearest centre of every point.
+
+    vectorz's distance: sqrt(max(0, |a|^2 + |c|^2 - 2 a.c)), computed
+    elementwise (no fused multiply-add) so that coincident points tie at
+    exactly 0.  The centres come reversed, so argmin's first minimum is the
+    last cluster in iteration order (Pol.is's tie rule).
+    """
+    a0 = points[:, 0:1]
+    a1 = points[:, 1:2]
+    c0 = reverse[None, :, 0]
+    c1 = reverse[None, :, 1]
+    dist = a0 * a0
+    dist += a1 * a1
+    dist = dist + (c0 * c0 + c1 * c1)
+    ac = a0 * c0
+    ac += a1 * c1
+    ac *= 2.0
+    dist -= ac
+    np.maximum(dist, 0.0, out=dist)
+    np.sqrt(dist, out=dist)
+    return np.asarray(np.argmin(dist, axis=1), dtype=np.int64)
+
+
 def _step(
     points: NDArray[np.float64],
     names: NDArray[np.int64],
@@ -149,25 +178,11 @@ def _step(
     else:
         ids = clusters.ids
         centres = clusters.centres
-    # vectorz's distance: sqrt(max(0, |a|^2 + |c|^2 - 2 a.c)), elementwise (no
-    # fused multiply-add) so that coincident points tie at exactly 0.  The
-    # centres are taken in reverse so that argmin's first minimum is the last
-    # cluster in iteration order (Pol.is's tie rule).
-    reverse = centres[::-1]
-    a0 = points[:, 0:1]
-    a1 = points[:, 1:2]
-    c0 = reverse[None, :, 0]
-    c1 = reverse[None, :, 1]
-    dist = a0 * a0
-    dist += a1 * a1
-    dist = dist + (c0 * c0 + c1 * c1)
-    ac = a0 * c0
-    ac += a1 * c1
-    ac *= 2.0
-    dist -= ac
-    np.maximum(dist, 0.0, out=dist)
-    np.sqrt(dist, out=dist)
-    labels = c - 1 - np.argmin(dist, axis=1)
+    reverse = np.ascontiguousarray(centres[::-1])
+    labels = np.empty(len(points), dtype=np.int64)
+    for start in range(0, len(points), _ASSIGN_CHUNK):
+        part = points[start : start + _ASSIGN_CHUNK]
+        labels[start : start + len(part)] = c - 1 - _nearest_reversed(part, reverse)
     counts = np.bincount(labels, minlength=c)
     if weights is None:
         sw = counts.astype(np.float64)
