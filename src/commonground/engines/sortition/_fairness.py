@@ -3,27 +3,42 @@
 After Flanigan, Gölz, Gupta, Hennig and Procaccia, "Fair algorithms for selecting
 citizens' assemblies", Nature 596 (2021). Everything is computed per *type*
 (see ``_instance``): ``share[t]`` is the selection probability of each person of
-type ``t``, and a panel is the number of people it takes from each type.
+type ``t``, ``c_t`` the number of people of the type, and a panel is the number
+``x_t`` of people it takes from each type.
 
-The restricted master linear program, over the panels found so far, is
+First, ``uniform_design`` tries one integer program that gives everyone exactly
+``k / n`` (the best possible smallest probability, so the LEXIMIN answer when it
+exists). Otherwise the linear program over the panels found so far is
 
-    minimise   -z                  (MAXIMIN stage)  or  -sum(s_t)  (raise test)
+    maximise   z                     (MAXIMIN stage)  or  sum(s_t)  (raise test)
     subject to sum_P lambda_P = 1,  lambda >= 0
                sum_P lambda_P x_Pt / c_t  >=  z   (types not yet fixed)
                sum_P lambda_P x_Pt / c_t  >=  f_t (types fixed at f_t)
 
-Its row duals ``y_t`` price a new panel: a panel with
-``sum_t y_t x_t / c_t > -y_convexity`` improves the program, and the best one is
-found by the integer program of ``PanelFinder``. When none improves, the
-restricted optimum is the optimum over all panels.
+solved through its dual, one row per panel:
+
+    minimise   yhat - sum_t f_t y_t
+    subject to sum_t y_t x_Pt / c_t <= yhat   for every known panel P
+               y >= 0, and sum of y over unfixed types >= 1 (or y_t >= 1 on the
+               types of the raise test)
+
+A panel whose weight ``sum_t y_t x_t / c_t`` exceeds ``yhat`` improves the
+program; the heaviest one is found by the integer program of ``PanelFinder``
+(pricing). When none exceeds it, the optimum over the known panels is the
+optimum over all panels. The probabilities ``lambda`` are the duals of the panel
+rows. Pricing is done at a point between the current ``y`` and the best ``y``
+seen so far (Wentges smoothing), falling back to the current ``y`` when that
+panel does not help, and every round also adds panels met on a random walk of
+swaps from the priced panel (``_neighbours``).
 
 LEXIMIN repeats stages. A stage maximises the smallest probability ``z`` of the
-types not yet fixed. Types whose dual is positive cannot rise above ``z`` in any
-optimal distribution (complementary slackness), so they are fixed at ``z``. The
-other types are tested with a second linear program that maximises the total
-amount by which they rise above ``z``; a type that rises is left free for the
-next stage, and the types that cannot rise at all (the program's optimum over
-them is zero) are fixed too.
+types not yet fixed. Types with a positive weight ``y_t`` cannot rise above ``z``
+in any optimal distribution (complementary slackness), so they are fixed at
+``z``. The other types are tested with the raise test, which maximises the total
+amount by which they rise above ``z``: a type that rises stays free for the next
+stage, and when the test's optimum over the remaining ones is zero they are
+fixed too. (When the fixed and minimal probabilities already account for all
+``k`` seats, no one can rise and the test is skipped.)
 """
 
 from __future__ import annotations
@@ -69,10 +84,6 @@ DESIGN_TIME_LIMIT = 60.0
 DESIGN_MAX_NODES = 1000
 #: weight of the best dual so far in the pricing point (0: plain pricing)
 SMOOTHING = 0.5
-DEBUG = False
-SIMPLEX_STRATEGY = 4
-LP_SOLVER = "simplex"
-USE_DUAL = True
 
 
 @dataclass
@@ -125,120 +136,6 @@ class _ColumnGeneration:
         self.panels.append(x)
         self.trace.panels_generated += 1
         return index, True
-
-    def _shares_column(self, x: IntArray) -> tuple[np.ndarray, np.ndarray]:
-        rows = np.flatnonzero(x)
-        values = x[rows] * self.inverse_counts[rows]
-        # row 0 is the convexity row; type t is row t + 1
-        return (
-            np.concatenate(([0], rows + 1)).astype(np.int32),
-            np.concatenate(([1.0], values)),
-        )
-
-    def solve(
-        self,
-        lower: FloatArray,
-        with_z: np.ndarray,
-        with_slack: np.ndarray,
-    ) -> tuple[float, FloatArray, FloatArray, float]:
-        """Optimise the master program over all panels.
-
-        ``lower[t]`` is the right-hand side of type ``t``'s row; ``with_z`` marks
-        the rows that also carry ``-z`` (objective: maximise ``z``) and
-        ``with_slack`` the rows that carry their own ``-s_t`` (objective:
-        maximise ``sum(s_t)``). Returns (objective, lambda, row duals of the
-        type rows, z).
-        """
-        instance = self.instance
-        type_count = instance.type_count
-        highs = new_highs()
-        highs.setOptionValue("presolve", "off")
-        highs.setOptionValue("simplex_strategy", 1)
-        highs.setOptionValue("solver", LP_SOLVER)
-        highs.setOptionValue("run_crossover", "off")
-        inf = highs.inf
-        # extra columns first: z, then one slack per marked type
-        z_rows = np.flatnonzero(with_z)
-        slack_rows = np.flatnonzero(with_slack)
-        # rows must exist before columns refer to them
-        highs.addRow(1.0, 1.0, 0, np.array([], dtype=np.int32), np.array([]))
-        highs.addRows(
-            type_count,
-            np.asarray(lower, dtype=float),
-            np.full(type_count, inf),
-            0,
-            np.zeros(type_count, dtype=np.int32),
-            np.array([], dtype=np.int32),
-            np.array([]),
-        )
-        extra = 0
-        if len(z_rows):
-            highs.addCol(
-                -1.0,
-                0.0,
-                1.0,
-                len(z_rows),
-                (z_rows + 1).astype(np.int32),
-                -np.ones(len(z_rows)),
-            )
-            extra += 1
-        for row in slack_rows:
-            highs.addCol(
-                -1.0, 0.0, 1.0, 1, np.array([row + 1], dtype=np.int32), np.array([-1.0])
-            )
-            extra += 1
-        for x in self.panels:
-            idx, val = self._shares_column(x)
-            highs.addCol(0.0, 0.0, inf, len(idx), idx, val)
-
-        for _ in range(MAX_ITERATIONS):
-            # A cold dual simplex solve beats a warm primal one here: the
-            # problem is very degenerate and new columns enter by hundreds.
-            highs.clearSolver()
-            highs.run()
-            self.trace.linear_programs += 1
-            if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-                raise SortitionError(
-                    "the linear program over panels could not be solved "
-                    f"({highs.modelStatusToString(highs.getModelStatus())})"
-                )
-            solution = highs.getSolution()
-            duals = np.asarray(solution.row_dual)
-            convexity = float(duals[0])
-            weights = np.maximum(duals[1:], 0.0) * self.inverse_counts
-            found = self.finder.best(weights)
-            self.trace.pricing_problems += 1
-            if not found:
-                raise SortitionError("no panel satisfies the quotas")
-            improving = [
-                x for x, value in found if value > -convexity + PRICING_TOLERANCE
-            ]
-            if not improving:
-                break
-            threshold = -convexity + PRICING_TOLERANCE
-            improving += self.walker.walk(
-                improving[0],
-                weights,
-                self.rng,
-                panels=WALK_PANELS,
-                spacing=WALK_SPACING,
-                floor=threshold + 0.5 * (found[0][1] - threshold),
-            )
-            added = 0
-            for x in improving:
-                if self.add_panel(x):
-                    idx, val = self._shares_column(x)
-                    highs.addCol(0.0, 0.0, inf, len(idx), idx, val)
-                    added += 1
-            if not added:
-                break
-            if DEBUG:
-                print("round", len(improving), added, -convexity, found[0][1])
-        values = np.asarray(highs.getSolution().col_value)
-        lambdas = values[extra:]
-        z = float(values[0]) if len(z_rows) else 0.0
-        objective = float(highs.getInfo().objective_function_value)
-        return -objective, lambdas, np.asarray(highs.getSolution().row_dual)[1:], z
 
     def solve_dual(
         self,
@@ -345,13 +242,6 @@ class _ColumnGeneration:
                 ]
                 if improving:
                     break
-            if DEBUG:
-                print(
-                    "dual round",
-                    highs.getInfo().objective_function_value,
-                    center_bound,
-                    len(active),
-                )
             if not improving:
                 break
             weights = y * self.inverse_counts
@@ -407,9 +297,15 @@ class _ColumnGeneration:
     def master(
         self, lower: FloatArray, with_z: np.ndarray, with_slack: np.ndarray
     ) -> tuple[float, FloatArray, FloatArray, float]:
-        if USE_DUAL:
-            return self.solve_dual(lower, with_z, with_slack)
-        return self.solve(lower, with_z, with_slack)
+        """Optimise the master program over all panels (see the module notes).
+
+        ``lower[t]`` bounds type ``t``'s probability from below; ``with_z``
+        marks the types whose probability must also reach ``z`` (objective:
+        maximise ``z``), ``with_slack`` the types whose rise above ``lower`` is
+        maximised in total. Returns (objective, lambda per known panel, the
+        weight ``y_t`` of each type, z).
+        """
+        return self.solve_dual(lower, with_z, with_slack)
 
     def shares_of(self, lambdas: FloatArray) -> FloatArray:
         support = np.flatnonzero(lambdas > 0)
