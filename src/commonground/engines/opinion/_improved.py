@@ -298,8 +298,6 @@ def fit_improved(
     meta_ids = statements.meta_ids() if statements is not None else frozenset()
     moderated = np.fromiter((s in moderated_ids for s in sids), dtype=bool, count=n_s)
     is_meta = np.fromiter((s in meta_ids for s in sids), dtype=bool, count=n_s)
-    statement_votes = np.bincount(final.col, minlength=n_s)
-    participant_votes = np.bincount(final.row, minlength=n_p)
     without_votes: tuple[str, ...] = ()
     # Every moderated-out statement of the table, voted on or not (as polis mode).
     out_ids = sorted(moderated_ids)
@@ -324,7 +322,27 @@ def fit_improved(
         row, col, value = final.row, final.col, final.vote
     column_ids = tuple(s for s, a in zip(sids, active.tolist(), strict=True) if a)
 
-    z, mean = centred_matrix(row, col, value, (n_p, n_active))
+    # One pass each for (disagree, pass, agree) counts per participant and per
+    # statement over the active columns.
+    cells = _vote_counts(row, value, n_p)
+    active_votes = cells.sum(axis=1)
+    everyone = _vote_counts(col, value, n_active)
+    column_counts = everyone.sum(axis=1)
+    if moderated.any():
+        statement_votes = np.bincount(final.col, minlength=n_s)
+        participant_votes = np.bincount(final.row, minlength=n_p)
+    else:
+        statement_votes = column_counts
+        participant_votes = active_votes
+    z, mean = centred_matrix(
+        row,
+        col,
+        value,
+        (n_p, n_active),
+        column_sums=everyone[:, 2] - everyone[:, 0],
+        column_counts=column_counts,
+        row_counts=active_votes,
+    )
     warm = None
     if previous is not None and n_active:
         position = {s: i for i, s in enumerate(previous.column_ids)}
@@ -338,9 +356,6 @@ def fit_improved(
         rank_one = min(n_p, n_active) < 2
         warnings.append("rank_one" if rank_one else "no_variance")
 
-    # Per-participant counts over active columns: agree, disagree, pass.
-    cells = _vote_counts(row, value, n_p)
-    active_votes = cells.sum(axis=1)
     scale = np.sqrt(n_active / np.maximum(active_votes, 1))
     if pca.usable:
         embedding = np.asarray(z @ comps.T) * scale[:, None]
@@ -432,7 +447,6 @@ def fit_improved(
     g_agree = counts[:k, :, 2].astype(np.float64)
     g_disagree = counts[:k, :, 0].astype(np.float64)
     g_seen = counts[:k].sum(axis=2).astype(np.float64)
-    everyone = counts.sum(axis=0)
     all_agree = everyone[:, 2].astype(np.float64)
     all_disagree = everyone[:, 0].astype(np.float64)
     all_seen = everyone.sum(axis=1).astype(np.float64)

@@ -259,20 +259,29 @@ def centred_matrix(
     col: NDArray[np.int32],
     vote: NDArray[np.int8],
     shape: tuple[int, int],
+    *,
+    column_sums: NDArray[np.int64] | None = None,
+    column_counts: NDArray[np.int64] | None = None,
+    row_counts: NDArray[np.int64] | None = None,
 ) -> tuple[sparse.csr_array, NDArray[np.float64]]:
     """Z with z_ij = v_ij − μ_j on voted cells (CSR, float64) and the means μ.
 
     ``row``/``col`` must be sorted by (row, col); no copy of them is kept
-    beyond what CSR needs.
+    beyond what CSR needs.  Per-column vote sums and counts and per-row counts
+    may be passed in when the caller has them (they are integers, so the
+    means are the same either way).
     """
     n_rows, n_cols = shape
+    if column_sums is None or column_counts is None:
+        column_sums = np.bincount(col, weights=vote, minlength=n_cols).astype(np.int64)
+        column_counts = np.bincount(col, minlength=n_cols)
+    if row_counts is None:
+        row_counts = np.bincount(row, minlength=n_rows)
+    mean = column_sums / np.maximum(column_counts, 1)
     data = vote.astype(np.float64)
-    sums = np.bincount(col, weights=data, minlength=n_cols)
-    counts = np.bincount(col, minlength=n_cols)
-    mean = sums / np.maximum(counts, 1)
     data -= mean[col]
     indptr = np.zeros(n_rows + 1, dtype=np.int64)
-    np.cumsum(np.bincount(row, minlength=n_rows), out=indptr[1:])
+    np.cumsum(row_counts, out=indptr[1:])
     if indptr[-1] < np.iinfo(np.int32).max:
         indptr = indptr.astype(np.int32)
     matrix = sparse.csr_array((data, col, indptr), shape=shape)
