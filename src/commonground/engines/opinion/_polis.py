@@ -543,16 +543,16 @@ def _group_votes(
     n, m = state.n_rows, state.n_cols
     vals = state.values[:n, :m]
     vot = state.voted[:n, :m]
-    agree = np.zeros((n_groups, m))
-    disagree = np.zeros((n_groups, m))
-    seen = np.zeros((n_groups, m))
-    for g in range(n_groups):
-        members = np.flatnonzero(labels == g)
-        block = vals[members]
-        agree[g] = (block < 0).sum(axis=0)
-        disagree[g] = (block > 0).sum(axis=0)
-        seen[g] = vot[members].sum(axis=0)
-    return _GroupVotes(agree, disagree, seen)
+    rows, cols = np.nonzero(vot)
+    group = labels[rows]
+    grouped = group >= 0
+    key = group[grouped] * m + cols[grouped]
+    values = vals[rows[grouped], cols[grouped]]
+    size = n_groups * m
+    seen = np.bincount(key, minlength=size).astype(np.float64).reshape(n_groups, m)
+    agree = np.bincount(key, weights=values < 0, minlength=size).reshape(n_groups, m)
+    disagree = np.bincount(key, weights=values > 0, minlength=size).reshape(n_groups, m)
+    return _GroupVotes(agree.astype(np.float64), disagree.astype(np.float64), seen)
 
 
 @dataclass(slots=True)
