@@ -119,6 +119,8 @@ def test_unknown_algorithm_and_bad_numbers_are_input_errors():
         select_panel(people, quotas, 1, lottery_size=0)
     with pytest.raises(SortitionInputError, match="negative"):
         select_panel(people, quotas, 1, random_number=-1)
+    with pytest.raises(SortitionInputError, match="seed"):
+        select_panel(people, quotas, 1, seed=-2)
     with pytest.raises(SortitionInputError, match="no quota"):
         select_panel([Person("1", {"g": "c"})], quotas, 1)
     with pytest.raises(SortitionInputError, match="twice"):

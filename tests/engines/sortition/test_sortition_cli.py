@@ -200,3 +200,11 @@ def test_legacy_and_maximin_run_from_the_command_line(capsys):
         assert sum(p["probability"] for p in out["people"].values()) == pytest.approx(
             20
         )
+
+
+def test_negative_seed_and_panel_size_are_usage_errors(capsys):
+    for bad in (["--seed", "-1"], ["--lottery-size", "0"]):
+        with pytest.raises(SystemExit) as caught:
+            main([*_example_args(), *bad])
+        assert caught.value.code == 2
+        assert "must" in capsys.readouterr().err

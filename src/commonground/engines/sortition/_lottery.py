@@ -101,7 +101,8 @@ def lottery_panels(
     seats.sort(axis=1)
     shares = distribution.panels / instance.counts[None, :]
     scaled = size * distribution.probabilities
-    fractional = np.abs(scaled - np.rint(scaled)) > INTEGER_TOLERANCE
+    # any count not exactly an integer may have moved (by less than one)
+    fractional = scaled != np.rint(scaled)
     bounds = (
         (instance.counts > 1).astype(float) + shares[fractional].sum(axis=0)
     ) / size

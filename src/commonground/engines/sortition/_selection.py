@@ -259,6 +259,8 @@ def select_panel(
         raise SortitionInputError(
             "the lottery needs at least one panel", field="lottery_size"
         )
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise SortitionInputError("the seed must be a whole number >= 0", field="seed")
     if random_number is not None and random_number < 0:
         raise SortitionInputError(
             "the random number must not be negative", field="draw"

@@ -41,6 +41,16 @@ def _random_number(text: str) -> int:
     return value
 
 
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
+    return value
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -77,7 +87,7 @@ def _select_parser() -> argparse.ArgumentParser:
         help="panels in the lottery (default 1000)",
     )
     parser.add_argument(
-        "--seed", type=int, default=0, help="seed for every random choice (default 0)"
+        "--seed", type=_seed, default=0, help="seed for every random choice (default 0)"
     )
     parser.add_argument(
         "--draw",
