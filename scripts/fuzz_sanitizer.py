@@ -2,8 +2,9 @@
 
 Every input goes through ``sanitize`` and ``render_markdown``
 (commonground.discussion.richtext). Pass criteria (spec reliability.md, "Fuzz"):
-no exception; ``sanitize(sanitize(x)) == sanitize(x)``; no tag in the output carries
-``<script``, an ``on*=`` attribute or a ``javascript:`` URL. A failing input is saved
+no exception; ``sanitize(sanitize(x)) == sanitize(x)``; the output, parsed as HTML, has no
+script-capable element, no ``on*`` attribute and no URL whose scheme (as a browser
+reads it) is anything but http, https or mailto (the tests' ``assert_inert``). A failing input is saved
 under ``--crash-dir`` and the run stops with exit status 1.
 
 Engines:
@@ -20,7 +21,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
-import re
 import sys
 import tempfile
 import time
@@ -28,7 +28,6 @@ from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 TESTS = REPOSITORY / "tests" / "discussion" / "test_discussion_richtext.py"
-DANGEROUS_IN_TAG = re.compile(r"<script|\son[a-z]+\s*=|javascript:", re.IGNORECASE)
 
 
 def _setup() -> tuple:
@@ -41,12 +40,11 @@ def _setup() -> tuple:
     return sanitize, render_markdown
 
 
-def check(text: str, sanitize, render_markdown) -> None:
+def check(text: str, sanitize, render_markdown, assert_inert) -> None:
     """Raise AssertionError if ``text`` breaks a pass criterion."""
     for output in (sanitize(text), str(render_markdown(text))):
         assert sanitize(output) == output, "sanitize is not idempotent"
-        for tag in re.findall(r"<[^>]*>", output):
-            assert not DANGEROUS_IN_TAG.search(tag), f"dangerous tag {tag!r}"
+        assert_inert(output)
 
 
 def _save(crash_dir: Path, data: bytes) -> Path:
@@ -81,7 +79,7 @@ def run_hypothesis(seconds: int, crash_dir: Path) -> int:
             raise TimeoutError
         examples += 1
         try:
-            check(text, sanitize, render_markdown)
+            check(text, sanitize, render_markdown, module.assert_inert)
         except AssertionError:
             print(
                 f"failing input saved to {_save(crash_dir, text.encode('utf-8', 'surrogatepass'))}"
@@ -117,7 +115,7 @@ def run_atheris(seconds: int, crash_dir: Path) -> int:
     def one(data: bytes) -> None:
         text = atheris.FuzzedDataProvider(data).ConsumeUnicodeNoSurrogates(4096)
         try:
-            check(text, sanitize, render_markdown)
+            check(text, sanitize, render_markdown, module.assert_inert)
         except AssertionError:
             print(f"failing input saved to {_save(crash_dir, text.encode('utf-8'))}")
             raise
