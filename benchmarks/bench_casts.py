@@ -459,6 +459,28 @@ def machine() -> dict[str, Any]:
     }
 
 
+def source_revision() -> str:
+    """The commit measured, and whether src/ had uncommitted changes."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "src"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{head}{' + uncommitted changes in src/' if dirty else ''}"
+
+
 def package_versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -548,6 +570,7 @@ def main(argv: list[str]) -> int:
         log(f"SKIP bench_casts: {reason}")
         return 0
     versions.update(package_versions())
+    versions["commonground"] = source_revision()
     work = Path(tempfile.mkdtemp(prefix="bench-casts-"))
     env = django_env(work, args.redis_db)
     redis_before = redis_keys(args.redis_db)
