@@ -379,3 +379,12 @@ def test_perfectly_balanced_camps_still_get_components() -> None:
     assert model.k_ == 2
     assert np.abs(model.components_[0]).sum() > 0
     assert sorted(set(model.labels_.tolist())) == [0, 1]
+
+
+def test_votes_on_statements_missing_from_the_table_are_kept() -> None:
+    votes = two_camps(12, 8, timed=False)
+    table = StatementTable.from_records([("0", 0, False, "first")])
+    result = OpinionMap(mode="polis").fit(votes, table).result_
+    assert result.input.statements == 8
+    unknown = {s.id: s for s in result.statements}["7"]
+    assert unknown.moderated_out is False and unknown.n_votes == 12
