@@ -553,7 +553,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--kinds", default="yes_no,ranked")
-    parser.add_argument("--redis-db", type=int, default=14)
+    parser.add_argument(
+        "--redis-db",
+        type=int,
+        default=14,
+        help="Redis database for cache, sessions and broker; keys the run adds are "
+        "removed afterwards, so use a database nobody else writes to meanwhile",
+    )
     parser.add_argument(
         "--keep-db", action="store_true", help="leave commonground_bench for inspection"
     )
