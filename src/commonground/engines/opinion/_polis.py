@@ -73,6 +73,7 @@ class PolisState:
     statement_ids: list[str] = field(default_factory=list)
     values: NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
     voted: NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
+    store: NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
     gram_s: NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
     gram_b: NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
     gram_n: NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
@@ -138,11 +139,14 @@ class PolisState:
             return
         new_rows = max(n_rows, rows_cap * 2 if n_rows > rows_cap else rows_cap, 16)
         new_cols = max(n_cols, cols_cap * 2 if n_cols > cols_cap else cols_cap, 16)
-        values = np.zeros((new_rows, new_cols))
-        voted = np.zeros((new_rows, new_cols))
-        values[:rows_cap, :cols_cap] = self.values
-        voted[:rows_cap, :cols_cap] = self.voted
-        self.values, self.voted = values, voted
+        # R and V side by side in one block, so that a projection is a single
+        # product of contiguous rows: [R | V] @ [w ; -μw].
+        store = np.zeros((new_rows, 2 * new_cols))
+        store[:rows_cap, :cols_cap] = self.values
+        store[:rows_cap, new_cols : new_cols + cols_cap] = self.voted
+        self.store = store
+        self.values = store[:, :new_cols]
+        self.voted = store[:, new_cols:]
         if new_cols != cols_cap:
             for name in ("gram_s", "gram_b", "gram_n"):
                 old = getattr(self, name)
@@ -505,15 +509,14 @@ def _project(
     n, m = state.n_rows, state.n_cols
     if len(comps) < 2:
         return np.zeros((n, 2))
-    # Whole rows of the storage are contiguous: multiply them by loadings
-    # padded with zeros instead of copying an [:n, :m] view.
+    # Whole rows of the [R | V] block are contiguous: one product with the
+    # loadings stacked over minus the centred loadings, padded with zeros.
     cap = state.values.shape[1]
-    w = np.zeros((cap, 2))
-    w[:m] = comps.T
-    w_mu = np.zeros((cap, 2))
-    w_mu[:m] = mu[:, None] * comps.T
+    weights = np.zeros((2 * cap, 2))
+    weights[:m] = comps.T
+    weights[cap : cap + m] = -(mu[:, None] * comps.T)
     vot = state.voted[:n, :m]
-    proj = state.values[:n] @ w - state.voted[:n] @ w_mu
+    proj = state.store[:n] @ weights
     n_votes = state.row_count[:n].astype(np.float64)
     if mod_out.any():
         n_mod = float(mod_out.sum())
