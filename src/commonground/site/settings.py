@@ -67,6 +67,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "commonground.core.middleware.WriteThrottleMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "commonground.core.middleware.SessionLifetimeMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -229,6 +230,8 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Writes per minute per address before 429 (0 = off, e.g. for a load test on loopback).
+WRITE_THROTTLE_PER_MINUTE = int(os.environ.get("COMMONGROUND_WRITE_THROTTLE", "100"))
 
 # Celery: Redis in production; eager (in-process) when no broker is configured.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", _redis_url or "memory://")
