@@ -93,7 +93,7 @@ class AdminRequiresMFAMiddleware:
         return self.get_response(request)
 
 
-SECOND_FACTOR_OK_SECONDS = 60
+SECOND_FACTOR_OK_SECONDS = 300
 
 
 def second_factor_cache_key(user_id: int) -> str:
