@@ -1,8 +1,9 @@
 """Long fuzzing run of the tally readers (issue 3 point 4; not part of the test suite).
 
-For each reader (BLT, simple CSV, NIST CDF JSON, ES&S xlsx) at least ``--inputs``
-generated inputs (default 100,000) are loaded; each must load (and then count) or be
-refused with ``TallyInputError``.  Any other exception is a crash: it is counted,
+For each reader (BLT, simple CSV, NIST CDF JSON, ES&S xlsx, PrefLib, and RCTab
+configurations run through ``tabulate_rctab``) ``--inputs`` generated inputs (default
+100,000) are loaded; each must load (and then count) or be refused with
+``TallyInputError`` (any ``TallyError`` for an RCTab configuration).  Any other exception is a crash: it is counted,
 its input is saved under ``--crash-dir`` and the run goes on.
 
 Engines:
@@ -14,7 +15,8 @@ Engines:
               another.
 
 Usage: python scripts/fuzz_tally.py [--inputs 100000] [--engine both]
-       [--readers blt,csv,cdf-json,ess-xlsx] [--seed 2026] [--crash-dir DIR]
+       [--readers blt,csv,cdf-json,ess-xlsx,preflib,rctab-config] [--seed 2026]
+       [--crash-dir DIR]  (default: fuzz_tally_crashes in the temporary folder)
 Exit status 1 if any crash was found.
 """
 
@@ -212,7 +214,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--readers", default=",".join(READER_NAMES))
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--crash-dir", type=Path, default=Path("fuzz-crashes"))
+    parser.add_argument(
+        "--crash-dir",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "fuzz_tally_crashes",
+    )
     parser.add_argument("--atheris-child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
