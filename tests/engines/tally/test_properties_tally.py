@@ -17,7 +17,7 @@ from typing import Any
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from commonground.engines.tally import Election, count
+from commonground.engines.tally import Election, TallyError, count
 
 # Small profiles keep each example fast; the whole file runs in a few seconds.
 PROPERTY_SETTINGS = settings(
@@ -374,6 +374,44 @@ def test_untidy_papers_are_normalised_and_still_conserved(profile, choice):
         return
     result = run(election, method, rules, seats)
     assert Decimal(result["input"]["invalid"]["count"]) == sum(weights) - valid
+    for round_ in result["rounds"]:
+        tallies = sum((Decimal(v) for v in round_["tallies"].values()), Decimal(0))
+        exhausted = Decimal(round_.get("exhausted") or "0")
+        loss = Decimal(round_.get("rounding_loss_total") or "0")
+        assert tallies + exhausted + loss == valid, round_["round"]
+
+
+# --- huge weights ------------------------------------------------------------------
+
+
+@PROPERTY_SETTINGS
+@given(
+    profile=profiles(max_candidates=4),
+    big=st.lists(st.integers(10**9, 10**20), min_size=1, max_size=3),
+    choice=st.sampled_from(ROUND_METHODS),
+)
+def test_huge_weights_are_counted_exactly_or_refused(profile, big, choice):
+    """Exactness has no size limit (issue 3 point 1): with ballot weights far past
+    what int64 holds once scaled by 10**decimals, the count either conserves every
+    ballot exactly or refuses with ``TallyError``; it never wraps around."""
+    method, rules, seats = choice
+    candidates, rankings, weights = profile
+    if not fits(method, seats, candidates):
+        return
+    weights = [w * b for w, b in zip(weights, big * len(weights), strict=False)]
+    try:
+        election = Election.from_rankings(candidates, rankings, weights)
+        result = run(election, method, rules, seats)
+    except TallyError:
+        return
+    valid = Decimal(sum(weights))
+    first = result["rounds"][0]
+    tops: dict[str, int] = {}
+    for ranking, weight in zip(rankings, weights, strict=True):
+        tops[candidates[ranking[0]]] = tops.get(candidates[ranking[0]], 0) + weight
+    assert {k: Decimal(v) for k, v in first["tallies"].items() if Decimal(v)} == {
+        k: Decimal(v) for k, v in tops.items()
+    }
     for round_ in result["rounds"]:
         tallies = sum((Decimal(v) for v in round_["tallies"].values()), Decimal(0))
         exhausted = Decimal(round_.get("exhausted") or "0")
