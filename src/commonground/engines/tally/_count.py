@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ._condorcet import count_ranked_pairs, count_schulze
-from ._election import Election
-from ._errors import TallyUsageError
+from ._election import INT64_LIMIT, Election
+from ._errors import TallyInputError, TallyUsageError
 from ._irv import count_irv
 from ._meek import count_meek
 from ._result import Result
@@ -24,6 +24,34 @@ METHODS = (
 )
 STV_RULES = ("scottish", "meek", "wigm")
 SINGLE_WINNER = ("irv", "star", "schulze", "ranked-pairs")
+STV_DECIMALS = {"scottish": 5, "wigm": 4, "meek": 9}
+
+
+def _check_capacity(
+    election: Election, method: str, rules: str, max_score: int
+) -> None:
+    """Refuse ballots whose total weight the method could not count exactly.
+
+    Tallies are int64 amounts scaled by 10**decimals (STV) or by the top score;
+    the factor 2 leaves room for intermediate sums. Real elections are many orders
+    of magnitude below the bound; this stops a crafted file from wrapping around.
+    """
+    if method == "stv":
+        scale = 10 ** STV_DECIMALS[rules]
+    elif method in ("score", "star"):
+        scale = max_score
+    else:
+        scale = 1
+    limit = (INT64_LIMIT - 1) // (2 * scale)
+    total = election.total_weight
+    if total > limit:
+        name = f"stv ({rules})" if method == "stv" else method
+        raise TallyInputError(
+            election.source_file or "<ballots>",
+            "ballots",
+            "weight",
+            f"the ballots weigh {total} in all; {name} counts exactly up to {limit}",
+        )
 
 
 def count(
@@ -60,6 +88,12 @@ def count(
         raise TallyUsageError(f"{method} elects one candidate; seats must be 1")
     if max_score < 1:
         raise TallyUsageError("max score must be at least 1")
+    stv_rules = rules or "scottish"
+    if method == "stv" and stv_rules not in STV_RULES:
+        raise TallyUsageError(
+            f"unknown STV rules {stv_rules!r}; choose one of {', '.join(STV_RULES)}"
+        )
+    _check_capacity(election, method, stv_rules, max_score)
     lot = Lot.for_election(election, seed)
     if method == "plurality":
         return count_plurality(election, seats, lot, seed)
@@ -75,13 +109,8 @@ def count(
         return count_schulze(election, lot, seed)
     if method == "ranked-pairs":
         return count_ranked_pairs(election, lot, seed)
-    rules = rules or "scottish"
-    if rules not in STV_RULES:
-        raise TallyUsageError(
-            f"unknown STV rules {rules!r}; choose one of {', '.join(STV_RULES)}"
-        )
-    if rules == "scottish":
+    if stv_rules == "scottish":
         return count_scottish(election, seats, lot, seed)
-    if rules == "wigm":
+    if stv_rules == "wigm":
         return count_wigm(election, seats, lot, seed)
     return count_meek(election, seats, lot, seed)

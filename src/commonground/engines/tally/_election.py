@@ -46,6 +46,13 @@ class InvalidBallots:
         return InvalidBallots(self.count + weight, MappingProxyType(reasons))
 
 
+# Counting runs on int64 arrays. Amounts are scaled by 10**decimals (STV rule sets) or
+# multiplied by a score, so count() refuses totals that could overflow, and readers
+# refuse a single weight above this bound, rather than ever wrap around.
+INT64_LIMIT = 2**63
+MAX_BALLOT_WEIGHT = 2**53
+
+
 class BallotTable(Mapping[Any, int]):
     """Distinct ballots -> weight, read-only.
 
@@ -103,9 +110,12 @@ class BallotTable(Mapping[Any, int]):
         return len(self._materialise())
 
     def total(self) -> int:
-        """Sum of all weights."""
+        """Sum of all weights, exact whatever their size."""
         if self._dict is None and self._weights is not None:
-            return int(self._weights.sum())
+            weights = self._weights
+            if weights.size and int(weights.max()) * weights.size >= INT64_LIMIT:
+                return sum(int(w) for w in weights.tolist())
+            return int(weights.sum())
         return sum(self._materialise().values())
 
     def __eq__(self, other: object) -> bool:

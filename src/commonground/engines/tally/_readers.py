@@ -17,7 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from ._election import BallotTable, Election, Ranking, aggregate_matrix
+from ._election import (
+    MAX_BALLOT_WEIGHT,
+    BallotTable,
+    Election,
+    Ranking,
+    aggregate_matrix,
+)
 from ._errors import TallyConfigurationError, TallyInputError
 
 Progress = Callable[[int, int], None]
@@ -300,8 +306,11 @@ def read_blt(data: bytes, path: str | Path = "<blt>") -> Election:
         if not tokens:
             raise _LineError("ballot", "empty ballot line")
         weight_text = tokens[0]
-        if not weight_text.isdigit() or int(weight_text) <= 0:
-            raise _LineError("weight", f"{weight_text!r} is not a positive integer")
+        if not weight_text.isdigit() or not 0 < int(weight_text) <= MAX_BALLOT_WEIGHT:
+            raise _LineError(
+                "weight",
+                f"{weight_text!r} is not a positive integer up to {MAX_BALLOT_WEIGHT}",
+            )
         if tokens[-1] != "0":
             raise _LineError("ballot", "the ballot does not end with 0")
         groups: list[tuple[int, ...]] = []
@@ -500,12 +509,12 @@ def _checked_rows(
         weight = 1
         if weight_column >= 0:
             text = cells[weight_column].strip()
-            if not text.isdigit() or int(text) <= 0:
+            if not text.isdigit() or not 0 < int(text) <= MAX_BALLOT_WEIGHT:
                 raise TallyInputError(
                     path,
                     f"row {rows.line_of(cells)}, column {weight_column + 1}",
                     "weight",
-                    f"{text!r} is not a positive integer",
+                    f"{text!r} is not a positive integer up to {MAX_BALLOT_WEIGHT}",
                 )
             weight = int(text)
         checked.append((cells, weight * times, times))
