@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+
+# No per-example deadline (the machine may be loaded); in CI the examples are
+# derandomised so a run is reproducible and never flaky, while local runs explore.
+hypothesis_settings.register_profile(
+    "commonground",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=os.environ.get("CI", "").lower() == "true",
+)
+hypothesis_settings.load_profile("commonground")
 
 
 @pytest.fixture
