@@ -234,7 +234,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 WRITE_THROTTLE_PER_MINUTE = int(os.environ.get("COMMONGROUND_WRITE_THROTTLE", "100"))
 
 # Celery: Redis in production; eager (in-process) when no broker is configured.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", _redis_url or "memory://localhost/")
+CELERY_BROKER_URL = os.environ.get(
+    "CELERY_BROKER_URL", _redis_url or "memory://localhost/"
+)
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not _redis_url)
 CELERY_TASK_EAGER_PROPAGATES = True
