@@ -212,3 +212,49 @@ def test_casts_racing_the_close_and_count_are_either_counted_or_refused(
     assert tally.ballot_count == len(stored) == len(receipts)
     assert tally.ballots_sha256 == sha256_text("".join(p + "\n" for p in stored))
     assert Participation.objects.filter(election=election).count() == len(receipts)
+
+
+def test_a_re_vote_race_keeps_the_last_committed_ballot(group, organiser):
+    """T2: 50 different ballots from one member at once; the one that counts is the
+    one committed last. The test-side log: each cast runs inside a transaction that,
+    after the cast and while still holding the locks the cast took on the member's
+    ballot, draws a number from a sequence (sequences do not wait for transactions).
+    A later writer cannot get past those locks before this transaction commits, so
+    the numbers are in commit order; the highest names the last committed ballot."""
+    from django.db import transaction
+
+    from factories import make_member
+
+    member = make_member(group)
+    election = _election(group, organiser, allow_revote=True)
+    log: dict[int, list[int]] = {}
+    log_lock = threading.Lock()
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE SEQUENCE t2_commit_order")
+
+    def cast(i: int) -> services.CastReceipt:
+        ranking = [i % 4, (i + 1) % 4, (i + 2) % 4]
+        marks = {
+            f"rank_{position}": str(rank + 1) for rank, position in enumerate(ranking)
+        }
+        with transaction.atomic():
+            receipt = services.ballot_cast(
+                member=member, election=election, marks=marks
+            )
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT nextval('t2_commit_order')")
+                order = cursor.fetchone()[0]
+        with log_lock:
+            log[order] = ranking
+        return receipt
+
+    try:
+        outcomes = _run_all([lambda i=i: cast(i) for i in range(50)])
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP SEQUENCE t2_commit_order")
+    assert all(isinstance(o, services.CastReceipt) for o in outcomes), outcomes
+    assert len(log) == 50
+    assert Participation.objects.filter(election=election).count() == 1
+    stored = json.loads(Ballot.objects.get(election=election).payload)
+    assert [group_[0] for group_ in stored["ranking"]] == log[max(log)]
