@@ -70,6 +70,9 @@ FULL_PANEL_TOLERANCE = 1e-8
 #: extra panels per pricing round, and swaps between them (see ``_neighbours``)
 WALK_PANELS = 150
 WALK_SPACING = 3
+#: after this many linear programs, fewer walk panels per round (most go unused)
+WALK_ROUNDS = 40
+LATE_WALK_PANELS = 30
 #: random panels to start from
 INITIAL_PANELS = 1000
 INITIAL_SPACING = 10
@@ -250,7 +253,9 @@ class _ColumnGeneration:
                 improving[0],
                 weights,
                 self.rng,
-                panels=WALK_PANELS,
+                panels=WALK_PANELS
+                if self.trace.linear_programs <= WALK_ROUNDS
+                else LATE_WALK_PANELS,
                 spacing=WALK_SPACING,
                 floor=threshold + 0.5 * (best_value - threshold),
             )
