@@ -250,3 +250,18 @@ def test_every_privileged_action_keeps_the_chain_intact():
             membership=services.membership_join(user=UserFactory(), group=group),
         )
     assert audit_verify_chain().ok
+
+
+def test_the_system_can_mark_a_membership_lapsed_and_it_is_audited_as_the_system():
+    group = make_group()
+    member = make_member(group)
+    membership = Membership.objects.get(user=member, group=group)
+    services.membership_lapse(
+        actor=None, membership=membership, reason="Dues unpaid for a year"
+    )
+    membership.refresh_from_db()
+    assert membership.status == Status.LAPSED
+    entry = AuditEntry.objects.get(action="membership.lapse")
+    assert entry.actor_id is None and entry.reason == "Dues unpaid for a year"
+    with pytest.raises(ValidationError, match="Only an active membership"):
+        services.membership_lapse(actor=None, membership=membership, reason="again")

@@ -106,41 +106,62 @@ def membership_leave(*, user: User, group: Group) -> Membership:
     return _transition(membership, Status.LEFT, actor=user)
 
 
-@transaction.atomic
-def membership_approve(*, actor: User, membership: Membership) -> Membership:
-    membership = _locked_membership(membership)
-    _require_manager(actor, membership.group)
-    if membership.status != Status.APPLIED:
-        raise ValidationError("Only a pending application can be approved.")
-    _transition(membership, Status.ACTIVE, actor=actor)
-    audit_record(
-        actor=actor,
-        action="membership.approve",
-        target=membership,
-        group=membership.group,
-        data={"member": membership.user_id},
-    )
-    return membership
-
-
-@transaction.atomic
-def membership_decline(
-    *, actor: User, membership: Membership, reason: str
+def _organiser_decision(
+    *,
+    actor: User | None,
+    membership: Membership,
+    expected: str,
+    to_status: str,
+    action: str,
+    refusal: str,
+    reason: str = "",
 ) -> Membership:
+    """One organiser decision on a membership: lock, check, change, audit.
+
+    ``actor`` None is the system (e.g. dues lapsing), which needs no role.
+    """
     membership = _locked_membership(membership)
-    _require_manager(actor, membership.group)
-    if membership.status != Status.APPLIED:
-        raise ValidationError("Only a pending application can be declined.")
-    _transition(membership, Status.REJECTED, actor=actor, reason=reason)
+    if actor is not None:
+        _require_manager(actor, membership.group)
+    if membership.status != expected:
+        raise ValidationError(refusal)
+    _transition(membership, to_status, actor=actor, reason=reason)
     audit_record(
         actor=actor,
-        action="membership.decline",
+        action=action,
         target=membership,
         group=membership.group,
         reason=reason,
         data={"member": membership.user_id},
     )
     return membership
+
+
+@transaction.atomic
+def membership_approve(*, actor: User, membership: Membership) -> Membership:
+    return _organiser_decision(
+        actor=actor,
+        membership=membership,
+        expected=Status.APPLIED,
+        to_status=Status.ACTIVE,
+        action="membership.approve",
+        refusal="Only a pending application can be approved.",
+    )
+
+
+@transaction.atomic
+def membership_decline(
+    *, actor: User, membership: Membership, reason: str
+) -> Membership:
+    return _organiser_decision(
+        actor=actor,
+        membership=membership,
+        expected=Status.APPLIED,
+        to_status=Status.REJECTED,
+        action="membership.decline",
+        refusal="Only a pending application can be declined.",
+        reason=reason,
+    )
 
 
 @transaction.atomic
@@ -149,42 +170,32 @@ def membership_suspend(
 ) -> Membership:
     if not reason.strip():
         raise ValidationError({"reason": "Give the reason for the suspension."})
-    membership = _locked_membership(membership)
-    _require_manager(actor, membership.group)
     if membership.user_id == actor.pk:
         raise ValidationError("You cannot suspend yourself.")
-    if membership.status != Status.ACTIVE:
-        raise ValidationError("Only an active membership can be suspended.")
-    _transition(membership, Status.SUSPENDED, actor=actor, reason=reason)
-    audit_record(
+    return _organiser_decision(
         actor=actor,
+        membership=membership,
+        expected=Status.ACTIVE,
+        to_status=Status.SUSPENDED,
         action="membership.suspend",
-        target=membership,
-        group=membership.group,
+        refusal="Only an active membership can be suspended.",
         reason=reason,
-        data={"member": membership.user_id},
     )
-    return membership
 
 
 @transaction.atomic
 def membership_reinstate(
     *, actor: User, membership: Membership, reason: str = ""
 ) -> Membership:
-    membership = _locked_membership(membership)
-    _require_manager(actor, membership.group)
-    if membership.status != Status.SUSPENDED:
-        raise ValidationError("Only a suspended membership can be reinstated.")
-    _transition(membership, Status.ACTIVE, actor=actor, reason=reason)
-    audit_record(
+    return _organiser_decision(
         actor=actor,
+        membership=membership,
+        expected=Status.SUSPENDED,
+        to_status=Status.ACTIVE,
         action="membership.reinstate",
-        target=membership,
-        group=membership.group,
+        refusal="Only a suspended membership can be reinstated.",
         reason=reason,
-        data={"member": membership.user_id},
     )
-    return membership
 
 
 @transaction.atomic
@@ -192,21 +203,15 @@ def membership_lapse(
     *, actor: User | None, membership: Membership, reason: str
 ) -> Membership:
     """Mark an active membership as lapsed (e.g. dues unpaid); system or organiser."""
-    membership = _locked_membership(membership)
-    if actor is not None:
-        _require_manager(actor, membership.group)
-    if membership.status != Status.ACTIVE:
-        raise ValidationError("Only an active membership can lapse.")
-    _transition(membership, Status.LAPSED, actor=actor, reason=reason)
-    audit_record(
+    return _organiser_decision(
         actor=actor,
+        membership=membership,
+        expected=Status.ACTIVE,
+        to_status=Status.LAPSED,
         action="membership.lapse",
-        target=membership,
-        group=membership.group,
+        refusal="Only an active membership can lapse.",
         reason=reason,
-        data={"member": membership.user_id},
     )
-    return membership
 
 
 @transaction.atomic
