@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from ._election import Election
@@ -20,6 +22,60 @@ def _scale_values(values: IntArray, numerator: int, denominator: int) -> IntArra
         exact = [(int(v) * numerator) // denominator for v in values.tolist()]
         return np.array(exact, np.int64)
     return (values * numerator) // denominator
+
+
+SurplusValues = Callable[[IntArray, int, int], IntArray]
+
+
+def _wigm_values(unit: int) -> SurplusValues:
+    """WIGM: the transfer value is truncated to the unit first, then applied."""
+
+    def values(held: IntArray, surplus: int, total: int) -> IntArray:
+        step = _scale_values(held, surplus, unit)
+        return _scale_values(step, unit, total) if total else step * 0
+
+    return values
+
+
+def _transfer(
+    piles: Piles,
+    trace: Trace,
+    tallies: list[int],
+    action: str,
+    subject: int,
+    quota: int,
+    surplus_values: SurplusValues,
+    *,
+    zero_value_exhausts: bool,
+) -> tuple[int, int, tuple[int, ...] | None, int]:
+    """Move ``subject``'s papers (its surplus, or all on exclusion) to the
+    continuing candidates, updating ``tallies`` in place.
+
+    Returns the amount transferred, the rounding loss, the transfer values and
+    the value that exhausted.
+    """
+    papers = piles.take(subject)
+    receiving = np.zeros(len(tallies), bool)
+    receiving[trace.continuing()] = True
+    total = tallies[subject]
+    if action == "surplus":
+        surplus = total - quota
+        rows, positions, weights, held = papers
+        new_values = surplus_values(held, surplus, total)
+        move = piles.move(
+            (rows, positions, weights, new_values),
+            receiving,
+            zero_value_exhausts=zero_value_exhausts,
+        )
+        tallies[subject] = quota
+        loss, amount = surplus - move.moved, surplus
+    else:
+        move = piles.move(papers, receiving, zero_value_exhausts=zero_value_exhausts)
+        tallies[subject] = 0
+        loss, amount = 0, total
+    for c, gained in enumerate(move.gained):
+        tallies[c] += gained
+    return amount, loss, move.values, move.exhausted
 
 
 def count_scottish(
@@ -119,28 +175,19 @@ def count_scottish(
             break
         action, subject = next_step
         round_number += 1
-        papers = piles.take(subject)
-        receiving = np.zeros(n, bool)
-        receiving[trace.continuing()] = True
-        total = tallies[subject]
         if action == "surplus":
-            surplus = total - quota
-            rows, positions, weights, held = papers
-            new_values = _scale_values(held, surplus, total)
-            move = piles.move((rows, positions, weights, new_values), receiving)
             surplus_done.add(subject)
-            tallies[subject] = quota
-            loss = surplus - move.moved
-            amount = surplus
-        else:
-            move = piles.move(papers, receiving)
-            tallies[subject] = 0
-            loss = 0
-            amount = total
-        values = move.values
-        for c, gained in enumerate(move.gained):
-            tallies[c] += gained
-        exhausted += move.exhausted
+        amount, loss, values, moved_out = _transfer(
+            piles,
+            trace,
+            tallies,
+            action,
+            subject,
+            quota,
+            _scale_values,
+            zero_value_exhausts=False,
+        )
+        exhausted += moved_out
         loss_total += loss
     return trace.result(
         method="stv",
@@ -279,32 +326,17 @@ def count_wigm(election: Election, seats: int, lot: Lot, seed: int | None) -> Re
             break
         action, subject = next_step
         round_number += 1
-        papers = piles.take(subject)
-        receiving = np.zeros(n, bool)
-        receiving[trace.continuing()] = True
-        total = tallies[subject]
-        if action == "surplus":
-            surplus = total - quota
-            rows, positions, weights, held = papers
-            step = _scale_values(held, surplus, unit)
-            new_values = _scale_values(step, unit, total) if total else step * 0
-            move = piles.move(
-                (rows, positions, weights, new_values),
-                receiving,
-                zero_value_exhausts=True,
-            )
-            tallies[subject] = quota
-            loss = surplus - move.moved
-            amount = surplus
-        else:
-            move = piles.move(papers, receiving, zero_value_exhausts=True)
-            tallies[subject] = 0
-            loss = 0
-            amount = total
-        values = move.values
-        for c, gained in enumerate(move.gained):
-            tallies[c] += gained
-        exhausted += move.exhausted
+        amount, loss, values, moved_out = _transfer(
+            piles,
+            trace,
+            tallies,
+            action,
+            subject,
+            quota,
+            _wigm_values(unit),
+            zero_value_exhausts=True,
+        )
+        exhausted += moved_out
         loss_total += loss
     return trace.result(
         method="stv",
