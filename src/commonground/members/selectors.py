@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import reduce
 from operator import or_
 from typing import Any
@@ -19,8 +20,33 @@ from .models import Group, Membership, Role, RoleAssignment, User
 MANAGING_ROLES = frozenset({Role.ORGANISER, Role.ADMIN})
 
 
-def groups_in_subtree(group: Group) -> QuerySet[Group]:
-    return Group.objects.filter(path__startswith=group.path)
+def subtree_active_memberships(
+    group: Group, *, since_by: datetime | None = None
+) -> QuerySet[Membership]:
+    """Active memberships anywhere in the group's subtree (the group and below).
+
+    ``since_by`` keeps only memberships that began by then (an election's roll is
+    the members at its opening). The one definition of "active member of a group";
+    every app asks it here.
+    """
+    memberships = Membership.objects.filter(
+        group__path__startswith=group.path, status=Membership.Status.ACTIVE
+    )
+    if since_by is not None:
+        memberships = memberships.filter(since__lte=since_by)
+    return memberships
+
+
+def subtree_active_members(group: Group) -> QuerySet[User]:
+    """Distinct users with an active membership in the group's subtree, by name."""
+    return (
+        User.objects.filter(
+            memberships__group__path__startswith=group.path,
+            memberships__status=Membership.Status.ACTIVE,
+        )
+        .distinct()
+        .order_by("display_name", "id")
+    )
 
 
 def _subtrees_q(groups: Iterable[Group], prefix: str = "group__") -> Q:
