@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from commonground.discussion import policies, services
+from commonground.discussion import rules, services
 from commonground.discussion.models import Comment
 from commonground.discussion.views import thread_url
 from commonground.members.models import Group
@@ -38,9 +38,9 @@ class GroupDiscussion:
 
 @pytest.fixture(autouse=True)
 def group_policy():
-    policies.register_policy(Group, GroupDiscussion())
+    rules.register_rule(Group, GroupDiscussion())
     yield
-    policies.unregister_policy(Group)
+    rules.unregister_rule(Group)
 
 
 def _log_in(page, email):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 
-from commonground.discussion import policies
+from commonground.discussion import rules
 from commonground.members.models import Group
 from commonground.members.selectors import viewer_for
 
@@ -27,8 +27,8 @@ class GroupDiscussion:
 
 @pytest.fixture(autouse=True)
 def group_discussion_policy():
-    policies.register_policy(Group, GroupDiscussion())
+    rules.register_rule(Group, GroupDiscussion())
     cache.clear()
     yield
-    policies.unregister_policy(Group)
+    rules.unregister_rule(Group)
     cache.clear()

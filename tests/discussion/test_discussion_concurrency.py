@@ -55,4 +55,4 @@ def test_three_concurrent_reporters_hide_exactly_once():
     comment.refresh_from_db()
     assert comment.report_count == 6
     assert comment.status == Comment.Status.HIDDEN
-    assert AuditEntry.objects.filter(action="comment.auto_hide").count() == 1
+    assert AuditEntry.objects.filter(action="comment.auto_hidden").count() == 1

@@ -127,7 +127,7 @@ def test_dismissing_reports_keeps_the_comment_and_is_audited(client, branch):
     comment.refresh_from_db()
     assert comment.status == Comment.Status.VISIBLE
     assert comment.report_count == 0
-    entry = AuditEntry.objects.get(action="comment.reports_dismiss")
+    entry = AuditEntry.objects.get(action="comment.reports_dismissed")
     assert entry.data == {"comment": comment.pk, "reports": 2}
     assert selectors.moderation_queue(branch) == []
 

@@ -106,16 +106,16 @@ def test_private_group_thread_is_unreadable_to_outsiders(member):
     private = make_group(name="Secret working group", is_public=False)
     make_member(private, user=member)
     services.comment_post(author=member, target=private, body="inside")
-    from commonground.discussion import policies
+    from commonground.discussion import rules
 
-    assert policies.can_read(member, private)
-    assert not policies.can_read(UserFactory(), private)
+    assert rules.can_read(member, private)
+    assert not rules.can_read(UserFactory(), private)
 
 
 def test_model_without_policy_has_no_discussion(member):
-    from commonground.discussion import policies
+    from commonground.discussion import rules
 
-    with pytest.raises(policies.NoDiscussion):
+    with pytest.raises(rules.NoDiscussion):
         services.comment_post(author=member, target=member, body="on a user?")
 
 
@@ -151,7 +151,7 @@ def test_moderator_removes_comment_which_keeps_its_place_with_reason(group, memb
     assert thread.nodes[0].comment == comment
     assert thread.nodes[0].show_body is False
     assert thread.nodes[0].replies[0].comment == reply
-    entry = AuditEntry.objects.get(action="comment.remove")
+    entry = AuditEntry.objects.get(action="comment.removed")
     assert entry.actor_id == moderator.pk
     assert entry.group_id == group.pk
     assert entry.reason == "Personal attack"
@@ -181,7 +181,7 @@ def test_removal_needs_a_reason_and_a_moderator(group, member):
             moderator=make_role(group, Role.MODERATOR), comment=comment, reason="  "
         )
     assert Comment.objects.get(pk=comment.pk).status == Comment.Status.VISIBLE
-    assert not AuditEntry.objects.filter(action="comment.remove").exists()
+    assert not AuditEntry.objects.filter(action="comment.removed").exists()
 
 
 def test_restore_is_audited(group, member):
@@ -193,7 +193,7 @@ def test_restore_is_audited(group, member):
     assert comment.status == Comment.Status.VISIBLE
     assert comment.moderation_reason == ""
     assert AuditEntry.objects.filter(
-        action="comment.restore", reason="It was fine"
+        action="comment.restored", reason="It was fine"
     ).exists()
 
 
@@ -210,7 +210,7 @@ def test_three_distinct_reports_hide_the_comment_and_tell_the_author(
     comment.refresh_from_db()
     assert comment.status == Comment.Status.HIDDEN
     assert comment.report_count == 3
-    assert AuditEntry.objects.filter(action="comment.auto_hide").count() == 1
+    assert AuditEntry.objects.filter(action="comment.auto_hidden").count() == 1
     assert [m.to for m in mail.outbox] == [[member.email]]
     assert "hidden" in mail.outbox[0].subject
     # Readers no longer see the body; moderators still do, to decide.

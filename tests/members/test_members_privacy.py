@@ -108,7 +108,7 @@ def test_deletion_leaves_no_trace_of_email_or_name_anywhere_in_the_database(clie
     # Still countable: the membership row and the audit chain remain, intact.
     assert Membership.objects.get(user_id=person_id).status == Membership.Status.LEFT
     assert AuditEntry.objects.filter(
-        action="account.delete", actor_id=person_id
+        action="account.deleted", actor_id=person_id
     ).exists()
     assert audit_verify_chain().ok
     # The old session is gone: the client is logged out.
@@ -165,15 +165,18 @@ def test_profile_form_sets_name_and_visibility_with_field_errors(client):
 
 @pytest.mark.django_db
 def test_export_includes_sections_registered_by_other_capabilities(client):
-    from commonground.core import personal_data
+    from commonground.core import capabilities
 
     person = UserFactory()
-    personal_data.register_personal_data(
-        "test_section", lambda user: [{"owner": user.pk}]
+    capabilities.register(
+        capabilities.Capability(
+            app="tests.export_section",
+            personal_data={"test_section": lambda user: [{"owner": user.pk}]},
+        )
     )
     try:
         client.force_login(person)
         data = json.loads(client.get("/me/export/").content)
     finally:
-        personal_data._exporters.pop("test_section")
+        capabilities.unregister("tests.export_section")
     assert data["test_section"] == [{"owner": person.pk}]

@@ -47,7 +47,7 @@ def test_joining_an_approval_group_makes_an_application_until_an_organiser_appro
     membership.refresh_from_db()
     assert membership.status == Status.ACTIVE
     assert viewer_for(applicant, group).is_member
-    entry = AuditEntry.objects.get(action="membership.approve")
+    entry = AuditEntry.objects.get(action="membership.approved")
     assert (entry.actor_id, entry.group_id, entry.target_id) == (
         organiser.pk,
         group.pk,
@@ -67,7 +67,7 @@ def test_a_plain_member_cannot_approve_and_nothing_is_written():
         services.membership_approve(actor=member, membership=application)
     application.refresh_from_db()
     assert application.status == Status.APPLIED
-    assert not AuditEntry.objects.filter(action="membership.approve").exists()
+    assert not AuditEntry.objects.filter(action="membership.approved").exists()
 
 
 def test_roles_apply_to_the_whole_subtree():
@@ -105,7 +105,8 @@ def test_suspension_needs_a_reason_and_is_audited_with_it():
     assert membership.status == Status.SUSPENDED
     assert not viewer_for(member, group).is_member
     assert (
-        AuditEntry.objects.get(action="membership.suspend").reason == "Abusive messages"
+        AuditEntry.objects.get(action="membership.suspended").reason
+        == "Abusive messages"
     )
     services.membership_reinstate(
         actor=organiser, membership=membership, reason="Apologised"
@@ -209,9 +210,9 @@ def test_role_assignment_rules():
         )
     )
     assert (
-        actions.count("role.assign") == 3
+        actions.count("role.assigned") == 3
     )  # the founding admin grant, then the two above
-    assert actions.count("role.revoke") == 1
+    assert actions.count("role.revoked") == 1
 
 
 def test_settings_changes_are_audited_with_before_and_after():
@@ -224,7 +225,7 @@ def test_settings_changes_are_audited_with_before_and_after():
         join_policy=Group.JoinPolicy.OPEN,
         is_public=True,
     )
-    entry = AuditEntry.objects.get(action="group.settings")
+    entry = AuditEntry.objects.get(action="group.settings_changed")
     assert entry.data["changed"]["join_policy"] == [
         Group.JoinPolicy.APPROVAL,
         Group.JoinPolicy.OPEN,
@@ -261,7 +262,7 @@ def test_the_system_can_mark_a_membership_lapsed_and_it_is_audited_as_the_system
     )
     membership.refresh_from_db()
     assert membership.status == Status.LAPSED
-    entry = AuditEntry.objects.get(action="membership.lapse")
+    entry = AuditEntry.objects.get(action="membership.lapsed")
     assert entry.actor_id is None and entry.reason == "Dues unpaid for a year"
     with pytest.raises(ValidationError, match="Only an active membership"):
         services.membership_lapse(actor=None, membership=membership, reason="again")

@@ -113,7 +113,7 @@ def test_suspension_without_reason_gives_a_field_error_and_changes_nothing(clien
     assert "This field is required" in response.content.decode()
     membership.refresh_from_db()
     assert membership.status == Status.ACTIVE
-    assert not AuditEntry.objects.filter(action="membership.suspend").exists()
+    assert not AuditEntry.objects.filter(action="membership.suspended").exists()
 
 
 def test_unknown_action_and_garbage_ids_are_404_not_500(client):
@@ -229,3 +229,22 @@ def test_join_with_htmx_returns_the_refreshed_membership_section(client):
     assert "You are now a member" in body and "Leave" in body
     response = client.post(f"/groups/{group.slug}/leave/", HTTP_HX_REQUEST="true")
     assert "You have left" in response.content.decode()
+
+
+def test_group_log_labels_every_apps_actions_and_retired_names(client):
+    from django.db import transaction
+
+    from commonground.audit.services import audit_record
+
+    group = make_group(name="Leeds branch")
+    member = make_member(group)
+    with transaction.atomic():
+        for action in ("election.opened", "comment.removed", "membership.approve"):
+            audit_record(actor=None, action=action, group=group)
+    client.force_login(member)
+    page = client.get(f"/groups/{group.slug}/log/").content.decode()
+    assert "opened a ballot" in page
+    assert "removed a comment" in page
+    assert "approved an application" in page  # an entry written under the old name
+    for raw in ("election.opened", "comment.removed", "membership.approve"):
+        assert raw not in page

@@ -121,7 +121,7 @@ def world(db):
         created_at=timezone.now(),
     )
     # Let groups have discussions here, so the discussion routes reach their views.
-    from commonground.discussion import policies
+    from commonground.discussion import rules
     from commonground.members.selectors import viewer_for
 
     class GroupDiscussion:
@@ -134,7 +134,7 @@ def world(db):
         def group_for(self, target):
             return target
 
-    policies.register_policy(Group, GroupDiscussion())
+    rules.register_rule(Group, GroupDiscussion())
     yield {
         "national": national,
         "branch": branch,
@@ -148,7 +148,7 @@ def world(db):
         "comment": comment,
         "group_content_type": ContentType.objects.get_for_model(Group),
     }
-    policies.unregister_policy(Group)
+    rules.unregister_rule(Group)
 
 
 def sample_values(world: dict[str, Any], route: Route) -> dict[str, Any]:

@@ -248,7 +248,7 @@ def test_admins_without_a_second_factor_are_sent_to_totp_set_up(kind):
 
 
 def test_server_error_shows_generic_message_with_error_id(monkeypatch, caplog):
-    from commonground.core import views
+    from commonground.site import views
 
     def explode():
         raise RuntimeError("secret internals: DATABASE_PASSWORD=hunter2")

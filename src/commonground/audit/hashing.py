@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import datetime
 from typing import Any
+
+from commonground.core.canonical import canonical_json
 
 
 def canonical_content(
@@ -28,9 +29,7 @@ def canonical_content(
         "reason": reason,
         "target": [target_type, target_id],
     }
-    return json.dumps(
-        content, sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    ).encode("utf-8")
+    return canonical_json(content).encode("utf-8")
 
 
 def chain_hash(previous_hash: str, content: bytes) -> str:

@@ -9,14 +9,6 @@ from django.http import HttpRequest
 if TYPE_CHECKING:
     from django_htmx.middleware import HtmxDetails
 
-    from commonground.members.models import User
-
 
 class HtmxRequest(HttpRequest):
     htmx: HtmxDetails
-
-
-class MemberRequest(HtmxRequest):
-    """A request behind ``login_required``: ``user`` is a member, never anonymous."""
-
-    user: User  # type: ignore[assignment]

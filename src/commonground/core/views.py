@@ -1,3 +1,5 @@
+"""The pages core serves itself: the member dashboard (panels from every capability) and errors."""
+
 from __future__ import annotations
 
 import logging
@@ -8,17 +10,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
-from commonground.members.selectors import organisations_with_groups
-
-from .dashboard import registered_panels
+from .capabilities import dashboard_panels
 
 logger = logging.getLogger("commonground.errors")
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    return render(
-        request, "core/home.html", {"organisations": organisations_with_groups()}
-    )
 
 
 @login_required
@@ -26,7 +20,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def dashboard(request: HttpRequest) -> HttpResponse:
     panels = [
         {"panel": panel, "context": panel.context(request)}
-        for panel in registered_panels()
+        for panel in dashboard_panels()
     ]
     return render(request, "core/dashboard.html", {"panels": panels})
 

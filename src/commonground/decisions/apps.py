@@ -1,37 +1,76 @@
+"""The decisions app: proposals, amendments, ballots and elections, counted by engines.tally."""
+
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DecisionsConfig(AppConfig):
     name = "commonground.decisions"
-    verbose_name = "Decisions: proposals, ballots and elections"
+    verbose_name = _("Decisions: proposals, ballots and elections")
 
     def ready(self) -> None:
-        from commonground.core.dashboard import DashboardPanel, register_panel
-        from commonground.core.group_links import GroupLink, register_group_link
-        from commonground.core.personal_data import register_personal_data
-
-        from . import discussions, selectors
-
-        discussions.register()
-        register_personal_data("decisions", selectors.personal_data_decisions)
-
-        register_panel(
-            DashboardPanel(
-                key="decisions",
-                title="Votes and proposals",
-                template="decisions/panels/dashboard.html",
-                context=selectors.dashboard_decisions,
-                order=30,
-            )
+        from commonground.core.capabilities import (
+            Capability,
+            DashboardPanel,
+            GroupSection,
+            register,
         )
-        register_group_link(
-            GroupLink(
-                key="decisions",
-                label="Proposals and ballots",
-                url_name="decisions:group_decisions",
-                visible=lambda viewer: bool(
-                    viewer.is_member or viewer.can_manage or viewer.group.is_public
+
+        from . import demo, discussions, rules, selectors
+        from .models import Election, Proposal
+
+        register(
+            Capability(
+                app=self.name,
+                dashboard_panels=(
+                    DashboardPanel(
+                        key="decisions",
+                        title=_("Votes and proposals"),
+                        template="decisions/panels/dashboard.html",
+                        context=selectors.dashboard_decisions,
+                        order=30,
+                    ),
                 ),
-                order=30,
+                group_sections=(
+                    GroupSection(
+                        key="decisions",
+                        label=_("Proposals and ballots"),
+                        url_name="decisions:group_decisions",
+                        visible=rules.can_see_group_decisions,
+                        order=30,
+                    ),
+                ),
+                personal_data={"decisions": selectors.personal_data_decisions},
+                audit_actions={
+                    "proposal.created": _("drafted a proposal"),
+                    "proposal.edited": _("edited a proposal"),
+                    "proposal.published": _("published a proposal"),
+                    "proposal.sent_to_ballot": _("sent a proposal to a ballot"),
+                    "proposal.lapsed": _("marked a proposal as lapsed"),
+                    "amendment.proposed": _("proposed an amendment"),
+                    "amendment.accepted": _("accepted an amendment"),
+                    "amendment.sent_to_vote": _("sent an amendment to a vote"),
+                    "election.created": _("created a ballot"),
+                    "election.edited": _("edited a ballot"),
+                    "election.edit_refused": _(
+                        "tried to edit a ballot after it opened (refused)"
+                    ),
+                    "election.scheduled": _("scheduled a ballot"),
+                    "election.opened": _("opened a ballot"),
+                    "election.closed": _("closed a ballot"),
+                    "election.counted": _("counted a ballot"),
+                    "election.count_refused": _(
+                        "refused to count a ballot whose seal did not match"
+                    ),
+                    "nomination.submitted": _("submitted a nomination"),
+                    "nomination.accepted": _("accepted a fully seconded nomination"),
+                    "nomination.withdrawn": _("withdrew a nomination"),
+                    "nomination.rejected": _("rejected a nomination"),
+                },
+                discussion_rules={
+                    Proposal: discussions.ProposalDiscussion(),
+                    Election: discussions.HustingsDiscussion(),
+                },
+                demo_seed=demo.seed,
             )
         )

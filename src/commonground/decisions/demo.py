@@ -23,7 +23,8 @@ from django.utils import timezone
 
 from commonground.discussion import services as discussion
 from commonground.members.demo import LOGINS, email_for
-from commonground.members.models import Group, Membership, User
+from commonground.members.models import Group, User
+from commonground.members.selectors import subtree_active_members
 
 from . import services
 from .models import Election, Proposal
@@ -54,13 +55,7 @@ STATEMENTS = [
 
 def _members(group: Group, exclude: set[int], count: int) -> list[User]:
     return list(
-        User.objects.filter(
-            memberships__group__path__startswith=group.path,
-            memberships__status=Membership.Status.ACTIVE,
-        )
-        .exclude(pk__in=exclude)
-        .distinct()
-        .order_by("id")[:count]
+        subtree_active_members(group).exclude(pk__in=exclude).order_by("id")[:count]
     )
 
 

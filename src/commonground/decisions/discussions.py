@@ -1,6 +1,6 @@
-"""Discussion policies: threads on proposals and hustings (Q&A) on ballots and elections.
+"""Discussion rules: threads on proposals and hustings (Q&A) on ballots and elections.
 
-Registered with commonground.discussion in DecisionsConfig.ready().
+Named in the decisions capability entry (``DecisionsConfig.ready()``).
 """
 
 from __future__ import annotations
@@ -41,10 +41,3 @@ class HustingsDiscussion:
 
     def group_for(self, target: Election) -> Group | None:
         return target.group
-
-
-def register() -> None:
-    from commonground.discussion.policies import register_policy
-
-    register_policy(Proposal, ProposalDiscussion())
-    register_policy(Election, HustingsDiscussion())

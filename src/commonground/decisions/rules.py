@@ -4,16 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from commonground.members.models import Group, Role
+from commonground.members.models import Role
 
 ELECTION_RUNNERS = frozenset({Role.ORGANISER, Role.ADMIN, Role.RETURNING_OFFICER})
 
 
-def can_see_group_decisions(viewer: Any, group: Group) -> bool:
-    """Members see their group's decisions; a private group's are hidden from others."""
-    if viewer.is_member or viewer.can_manage or bool(viewer.roles & ELECTION_RUNNERS):
-        return True
-    return bool(group.is_public and viewer.user.is_authenticated)
+def can_see_group_decisions(viewer: Any) -> bool:
+    """Who may see a group's proposals, ballots and results: the one answer.
+
+    A public group's decisions are public: anyone, signed in or not, may read its
+    proposals, ballots and published results (a movement that decides in the open
+    can be checked by anyone; voting and taking part still need membership). A
+    private group's decisions are seen by the active members of its subtree and by
+    those who run them there: organisers, admins and returning officers (roles held
+    on the group or an ancestor). Views answer 404 to everyone else.
+    """
+    return bool(
+        viewer.group.is_public or viewer.is_member or viewer.roles & ELECTION_RUNNERS
+    )
 
 
 def can_run_elections(viewer: Any) -> bool:

@@ -13,8 +13,13 @@ from typing import Any
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from commonground.members.models import Group, Membership
-from commonground.members.selectors import Viewer, viewer_for
+from commonground.members.models import Group
+from commonground.members.selectors import (
+    Viewer,
+    active_memberships_of,
+    subtree_active_memberships,
+    viewer_for,
+)
 
 from . import rules
 from .counting import round_sentence
@@ -33,11 +38,7 @@ from .models import (
 def visible_group(user: Any, group: Group) -> Viewer | None:
     """The viewer if they may see the group's decisions, else None (views answer 404)."""
     viewer = viewer_for(user, group)
-    if not group.is_public and not (
-        viewer.is_member or viewer.can_manage or rules.can_run_elections(viewer)
-    ):
-        return None
-    return viewer
+    return viewer if rules.can_see_group_decisions(viewer) else None
 
 
 def election_for_viewer(user: Any, election_id: int) -> tuple[Election, Viewer] | None:
@@ -166,12 +167,11 @@ def election_page(
             ).exists()
     elif phase == "open" and user.is_authenticated:
         # Sealed on the first cast; until then the roll is "members at opening".
-        page.on_roll = Membership.objects.filter(
-            user=user,
-            group__path__startswith=election.group.path,
-            status=Membership.Status.ACTIVE,
-            since__lte=election.opens_at,
-        ).exists()
+        page.on_roll = (
+            subtree_active_memberships(election.group, since_by=election.opens_at)
+            .filter(user=user)
+            .exists()
+        )
     if phase == "closed":
         page.result = published_result(election, now)
     return page
@@ -331,9 +331,7 @@ def dashboard_decisions(request: Any) -> dict[str, Any]:
     """Ballots open to me that I have not voted in, and proposals gathering support: 3 queries."""
     user = request.user
     now = timezone.now()
-    member_groups = Membership.objects.filter(
-        user=user, status=Membership.Status.ACTIVE
-    )
+    member_groups = active_memberships_of(user)
     paths = list(member_groups.values_list("group__path", flat=True))
     ancestor_ids: set[int] = set()
     for path in paths:

@@ -1,24 +1,42 @@
+"""The discussion app: threaded comments on anything an app gives a rule for, and moderation."""
+
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DiscussionConfig(AppConfig):
     name = "commonground.discussion"
-    verbose_name = "Discussion"
+    verbose_name = _("Discussion")
 
     def ready(self) -> None:
-        from commonground.core.group_links import GroupLink, register_group_link
-        from commonground.core.personal_data import register_personal_data
+        from commonground.core.capabilities import Capability, GroupSection, register
 
-        from . import selectors
-        from .policies import MODERATING_ROLES
+        from . import rules, selectors
 
-        register_personal_data("comments", selectors.comments_for_export)
-        register_group_link(
-            GroupLink(
-                key="moderation",
-                label="Moderation",
-                url_name="discussion:moderation",
-                visible=lambda viewer: bool(viewer.roles & MODERATING_ROLES),
-                order=90,
+        register(
+            Capability(
+                app=self.name,
+                group_sections=(
+                    GroupSection(
+                        key="moderation",
+                        label=_("Moderation"),
+                        url_name="discussion:moderation",
+                        visible=rules.can_moderate_group,
+                        order=90,
+                    ),
+                ),
+                personal_data={"comments": selectors.comments_for_export},
+                audit_actions={
+                    "comment.removed": _("removed a comment"),
+                    "comment.restored": _("restored a comment"),
+                    "comment.reports_dismissed": _("dismissed reports on a comment"),
+                    "comment.auto_hidden": _("hid a comment after several reports"),
+                },
+                audit_aliases={
+                    "comment.remove": "comment.removed",
+                    "comment.restore": "comment.restored",
+                    "comment.reports_dismiss": "comment.reports_dismissed",
+                    "comment.auto_hide": "comment.auto_hidden",
+                },
             )
         )

@@ -10,7 +10,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Count
 
-from . import policies
+from . import rules
 from .models import Comment
 
 # Replies nest visually up to this depth; deeper replies line up under the last level.
@@ -63,7 +63,7 @@ def thread_comments(target: models.Model) -> list[Comment]:
 
 def thread_for(user: Any, target: models.Model) -> Thread:
     """The thread on ``target`` as ``user`` may see it (check can_read first)."""
-    can_moderate = policies.can_moderate(user, target)
+    can_moderate = rules.can_moderate(user, target)
     comments = thread_comments(target)
     key = target_key(target)
     dom_id = f"discussion-{key.replace('.', '-')}-{target.pk}"
@@ -76,7 +76,7 @@ def thread_for(user: Any, target: models.Model) -> Thread:
             comments, can_moderate=can_moderate, root_list_id=f"{dom_id}-list"
         ),
         count=sum(1 for c in comments if c.status == Comment.Status.VISIBLE),
-        can_post=policies.can_post(user, target),
+        can_post=rules.can_post(user, target),
         can_moderate=can_moderate,
     )
 

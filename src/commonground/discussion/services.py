@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from commonground.audit.services import audit_record
 
-from . import policies
+from . import rules
 from .models import BODY_MAX_LENGTH, REASON_MAX_LENGTH, Comment, CommentReport
 from .richtext import render_markdown
 
@@ -86,7 +86,7 @@ def comment_post(
     Raises PermissionDenied when the policy refuses, ValidationError for an empty or
     over-long body or a bad parent, CommentRateLimited past 5 comments a minute.
     """
-    if not policies.can_post(author, target):
+    if not rules.can_post(author, target):
         raise PermissionDenied("You cannot comment here.")
     body = _clean_body(body)
     content_type = ContentType.objects.get_for_model(target)
@@ -97,7 +97,7 @@ def comment_post(
         if parent.status != Comment.Status.VISIBLE:
             raise ValidationError({"parent": "You cannot reply to a removed comment."})
     _check_rate_limit(author)
-    group = policies.policy_for(target).group_for(target)
+    group = rules.rule_for(target).group_for(target)
     with transaction.atomic():
         return Comment.objects.create(
             content_type=content_type,
@@ -127,7 +127,7 @@ def _target_of(comment: Comment) -> models.Model:
 
 
 def _moderation_group(target: models.Model) -> Any:
-    return policies.policy_for(target).group_for(target)
+    return rules.rule_for(target).group_for(target)
 
 
 @transaction.atomic
@@ -136,7 +136,7 @@ def comment_remove(*, moderator: Any, comment: Comment, reason: str) -> Comment:
     reason = _clean_reason(reason, required=True)
     comment = _locked(comment)
     target = _target_of(comment)
-    if not policies.can_moderate(moderator, target):
+    if not rules.can_moderate(moderator, target):
         raise PermissionDenied("Only the group's moderators can remove comments.")
     if comment.status == Comment.Status.REMOVED:
         raise ValidationError("This comment is already removed.")
@@ -144,7 +144,7 @@ def comment_remove(*, moderator: Any, comment: Comment, reason: str) -> Comment:
     _resolve_reports(comment)
     audit_record(
         actor=moderator,
-        action="comment.remove",
+        action="comment.removed",
         target=comment,
         group=_moderation_group(target),
         reason=reason,
@@ -159,7 +159,7 @@ def comment_restore(*, moderator: Any, comment: Comment, reason: str = "") -> Co
     reason = _clean_reason(reason, required=False)
     comment = _locked(comment)
     target = _target_of(comment)
-    if not policies.can_moderate(moderator, target):
+    if not rules.can_moderate(moderator, target):
         raise PermissionDenied("Only the group's moderators can restore comments.")
     if comment.status == Comment.Status.VISIBLE:
         raise ValidationError("This comment is not hidden.")
@@ -167,7 +167,7 @@ def comment_restore(*, moderator: Any, comment: Comment, reason: str = "") -> Co
     _resolve_reports(comment)
     audit_record(
         actor=moderator,
-        action="comment.restore",
+        action="comment.restored",
         target=comment,
         group=_moderation_group(target),
         reason=reason,
@@ -184,7 +184,7 @@ def comment_dismiss_reports(
     reason = _clean_reason(reason, required=False)
     comment = _locked(comment)
     target = _target_of(comment)
-    if not policies.can_moderate(moderator, target):
+    if not rules.can_moderate(moderator, target):
         raise PermissionDenied("Only the group's moderators can dismiss reports.")
     if comment.status != Comment.Status.VISIBLE or comment.report_count == 0:
         raise ValidationError("There are no open reports on this comment.")
@@ -192,7 +192,7 @@ def comment_dismiss_reports(
     _resolve_reports(comment)
     audit_record(
         actor=moderator,
-        action="comment.reports_dismiss",
+        action="comment.reports_dismissed",
         target=comment,
         group=_moderation_group(target),
         reason=reason,
@@ -242,7 +242,7 @@ def comment_report(
     # Lock the comment first so concurrent reports are counted one after another.
     comment = _locked(comment)
     target = _target_of(comment)
-    if not policies.can_read(reporter, target):
+    if not rules.can_read(reporter, target):
         raise PermissionDenied("You cannot see this comment.")
     if comment.author_id == reporter.pk:
         raise ValidationError("You cannot report your own comment.")
@@ -272,7 +272,7 @@ def comment_report(
         )
         audit_record(
             actor=None,
-            action="comment.auto_hide",
+            action="comment.auto_hidden",
             target=comment,
             group=_moderation_group(target),
             data={"comment": comment.pk, "reports": count},

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from commonground.members.models import Group
 from commonground.members.selectors import viewer_for
 
-from . import policies, selectors, services
+from . import rules, selectors, services
 from .forms import CommentForm, ReasonForm
 from .models import Comment
 
@@ -35,7 +35,7 @@ def load_target(key: str, object_id: str) -> models.Model:
         model = apps.get_model(key)
     except (LookupError, ValueError):
         raise Http404("No such discussion") from None
-    if not policies.has_policy(model):
+    if not rules.has_rule(model):
         raise Http404("No such discussion")
     try:
         target: models.Model = model._default_manager.get(pk=object_id)
@@ -50,7 +50,7 @@ def thread_url(target: models.Model) -> str:
 
 def _readable_target(request: HttpRequest, key: str, object_id: str) -> models.Model:
     target = load_target(key, object_id)
-    if not policies.can_read(request.user, target):
+    if not rules.can_read(request.user, target):
         raise Http404("No such discussion")
     return target
 
@@ -147,7 +147,7 @@ def _posted(
                 nodes=[],
                 count=0,
                 can_post=True,
-                can_moderate=policies.can_moderate(request.user, target),
+                can_moderate=rules.can_moderate(request.user, target),
             ),
             "next_url": _back_to(request, next_url, thread_url(target)),
             "just_posted": True,
@@ -186,7 +186,7 @@ def comment_action(request: HttpRequest, comment_id: int, action: str) -> HttpRe
         f"{comment.content_type.app_label}.{comment.content_type.model}",
         comment.object_id,
     )
-    if not policies.can_read(request.user, target):
+    if not rules.can_read(request.user, target):
         raise Http404("No such comment")
     service, actor_arg, success = MODERATION[action]
     form = ReasonForm(request.POST)
@@ -226,7 +226,7 @@ def moderation_queue(request: HttpRequest, slug: str) -> HttpResponse:
     """Reported and report-hidden comments in a group's subtree, for its moderators."""
     group = Group.objects.filter(slug=slug).first()
     if group is None or not (
-        viewer_for(request.user, group).roles & policies.MODERATING_ROLES
+        viewer_for(request.user, group).roles & rules.MODERATING_ROLES
     ):
         raise Http404("No such page")
     return render(

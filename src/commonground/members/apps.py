@@ -1,30 +1,63 @@
+"""The members app: people, organisations, groups, memberships and roles."""
+
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class MembersConfig(AppConfig):
     name = "commonground.members"
-    verbose_name = "Members and groups"
+    verbose_name = _("Members and groups")
 
     def ready(self) -> None:
-        from commonground.core.dashboard import DashboardPanel, register_panel
+        from commonground.core.capabilities import Capability, DashboardPanel, register
 
-        from . import selectors
+        from . import demo, selectors
 
-        register_panel(
-            DashboardPanel(
-                key="memberships",
-                title="My groups",
-                template="members/panels/memberships.html",
-                context=selectors.dashboard_memberships,
-                order=10,
-            )
-        )
-        register_panel(
-            DashboardPanel(
-                key="applications",
-                title="Applications waiting for you",
-                template="members/panels/applications.html",
-                context=selectors.dashboard_pending_applications,
-                order=20,
+        register(
+            Capability(
+                app=self.name,
+                dashboard_panels=(
+                    DashboardPanel(
+                        key="memberships",
+                        title=_("My groups"),
+                        template="members/panels/memberships.html",
+                        context=selectors.dashboard_memberships,
+                        order=10,
+                    ),
+                    DashboardPanel(
+                        key="applications",
+                        title=_("Applications waiting for you"),
+                        template="members/panels/applications.html",
+                        context=selectors.dashboard_pending_applications,
+                        order=20,
+                    ),
+                ),
+                audit_actions={
+                    "membership.approved": _("approved an application"),
+                    "membership.declined": _("declined an application"),
+                    "membership.suspended": _("suspended a member"),
+                    "membership.reinstated": _("reinstated a member"),
+                    "membership.lapsed": _("marked a membership as lapsed"),
+                    "role.assigned": _("assigned a role"),
+                    "role.revoked": _("removed a role"),
+                    "group.settings_changed": _("changed the group's settings"),
+                    "group.created": _("created the group"),
+                    "account.deleted": _("deleted their account"),
+                },
+                # Entries written before action names were past tense keep their
+                # names (the log is hash-chained and never rewritten).
+                audit_aliases={
+                    "membership.approve": "membership.approved",
+                    "membership.decline": "membership.declined",
+                    "membership.suspend": "membership.suspended",
+                    "membership.reinstate": "membership.reinstated",
+                    "membership.lapse": "membership.lapsed",
+                    "role.assign": "role.assigned",
+                    "role.revoke": "role.revoked",
+                    "group.settings": "group.settings_changed",
+                    "group.create": "group.created",
+                    "account.delete": "account.deleted",
+                },
+                demo_seed=demo.seed,
             )
         )

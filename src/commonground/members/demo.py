@@ -147,6 +147,10 @@ def _activate(user: User, group: Group) -> None:
 
 @transaction.atomic
 def seed(context: dict[str, Any]) -> None:
+    context["password"] = DEMO_PASSWORD
+    context["logins"] = [
+        (email_for(local), description) for local, _, description in LOGINS
+    ]
     if Organisation.objects.filter(slug="npp").exists():
         context["skipped"] = True
         return
@@ -333,6 +337,3 @@ def seed(context: dict[str, Any]) -> None:
             membership=disruptive,
             reason="Repeated personal attacks in branch meetings; review in 30 days",
         )
-    context["logins"] = [
-        (email_for(local), description) for local, _, description in LOGINS
-    ]

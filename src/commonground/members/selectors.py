@@ -14,6 +14,9 @@ from operator import or_
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from commonground.audit import selectors as audit_selectors
 
 from .models import Group, Membership, Role, RoleAssignment, User
 
@@ -47,6 +50,11 @@ def subtree_active_members(group: Group) -> QuerySet[User]:
         .distinct()
         .order_by("display_name", "id")
     )
+
+
+def active_memberships_of(user: Any) -> QuerySet[Membership]:
+    """The user's active memberships, in any group."""
+    return Membership.objects.filter(user=user, status=Membership.Status.ACTIVE)
 
 
 def _subtrees_q(groups: Iterable[Group], prefix: str = "group__") -> Q:
@@ -128,14 +136,7 @@ def group_children(group: Group) -> list[Group]:
 
 
 def group_active_member_count(group: Group) -> int:
-    return (
-        Membership.objects.filter(
-            group__path__startswith=group.path, status=Membership.Status.ACTIVE
-        )
-        .values("user_id")
-        .distinct()
-        .count()
-    )
+    return subtree_active_memberships(group).values("user_id").distinct().count()
 
 
 @dataclass(frozen=True)
@@ -151,13 +152,9 @@ def group_member_list(group: Group) -> MemberListing:
     counted but not listed. One query.
     """
     users = list(
-        User.objects.filter(
-            memberships__group__path__startswith=group.path,
-            memberships__status=Membership.Status.ACTIVE,
+        subtree_active_members(group).only(
+            "id", "display_name", "visibility", "deleted_at"
         )
-        .distinct()
-        .only("id", "display_name", "visibility", "deleted_at")
-        .order_by("display_name", "id")
     )
     visible = [u for u in users if u.visibility == User.Visibility.MEMBERS]
     return MemberListing(visible=visible, hidden_count=len(users) - len(visible))
@@ -196,7 +193,7 @@ def organisations_with_groups() -> list[tuple[Any, list[Group]]]:
     return [(org, by_org.get(org.pk, [])) for org in organisations]
 
 
-# Dashboard panels (registered in apps.py through commonground.core.dashboard).
+# Dashboard panels (named in the capability entry in apps.py).
 
 
 def dashboard_memberships(request: Any) -> dict[str, Any]:
@@ -250,3 +247,41 @@ def dashboard_pending_applications(request: Any) -> dict[str, Any]:
         .order_by("since")[:50]
     )
     return {"applications": applications}
+
+
+def group_audit_entries(group: Group, limit: int = 200) -> list[dict[str, Any]]:
+    """The group's log, newest first, with actors and subjects named as members see them.
+
+    Two queries: the entries, then the people they name. Actions are labelled by the
+    app that records them (see ``commonground.core.capabilities``).
+    """
+    entries = audit_selectors.group_entries(group, limit)
+    labels = audit_selectors.action_labels()
+    people = {
+        user.pk: user
+        for user in User.objects.filter(
+            pk__in={e.actor_id for e in entries if e.actor_id}
+            | {
+                e.data.get("member")
+                for e in entries
+                if isinstance(e.data.get("member"), int)
+            }
+        ).only("id", "display_name", "deleted_at")
+    }
+
+    def name(user_id: Any) -> str:
+        if user_id is None:
+            return str(_("The system"))
+        user = people.get(user_id)
+        return user.public_name if user else str(_("Deleted member"))
+
+    return [
+        {
+            "entry": entry,
+            "actor": name(entry.actor_id),
+            "summary": labels.get(entry.action, entry.action),
+            "subject": name(entry.data["member"]) if "member" in entry.data else "",
+            "role": entry.data.get("role", ""),
+        }
+        for entry in entries
+    ]

@@ -14,9 +14,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from commonground.audit.services import audit_record
-from commonground.core.middleware import forget_second_factor_check
-from commonground.core.personal_data import exported_sections
+from commonground.core.capabilities import exported_sections
 
+from .middleware import forget_second_factor_check
 from .models import (
     Group,
     Membership,
@@ -144,7 +144,7 @@ def membership_approve(*, actor: User, membership: Membership) -> Membership:
         membership=membership,
         expected=Status.APPLIED,
         to_status=Status.ACTIVE,
-        action="membership.approve",
+        action="membership.approved",
         refusal="Only a pending application can be approved.",
     )
 
@@ -158,7 +158,7 @@ def membership_decline(
         membership=membership,
         expected=Status.APPLIED,
         to_status=Status.REJECTED,
-        action="membership.decline",
+        action="membership.declined",
         refusal="Only a pending application can be declined.",
         reason=reason,
     )
@@ -177,7 +177,7 @@ def membership_suspend(
         membership=membership,
         expected=Status.ACTIVE,
         to_status=Status.SUSPENDED,
-        action="membership.suspend",
+        action="membership.suspended",
         refusal="Only an active membership can be suspended.",
         reason=reason,
     )
@@ -192,7 +192,7 @@ def membership_reinstate(
         membership=membership,
         expected=Status.SUSPENDED,
         to_status=Status.ACTIVE,
-        action="membership.reinstate",
+        action="membership.reinstated",
         refusal="Only a suspended membership can be reinstated.",
         reason=reason,
     )
@@ -208,7 +208,7 @@ def membership_lapse(
         membership=membership,
         expected=Status.ACTIVE,
         to_status=Status.LAPSED,
-        action="membership.lapse",
+        action="membership.lapsed",
         refusal="Only an active membership can lapse.",
         reason=reason,
     )
@@ -238,7 +238,7 @@ def role_assign(
     if created:
         audit_record(
             actor=actor,
-            action="role.assign",
+            action="role.assigned",
             target=assignment,
             group=group,
             reason=reason,
@@ -265,7 +265,7 @@ def role_grant_founding_admin(
     if created:
         audit_record(
             actor=None,
-            action="role.assign",
+            action="role.assigned",
             target=assignment,
             group=group,
             reason=reason,
@@ -286,7 +286,7 @@ def role_revoke(*, actor: User, assignment: RoleAssignment, reason: str = "") ->
         raise PermissionDenied("only an admin can remove an admin")
     audit_record(
         actor=actor,
-        action="role.revoke",
+        action="role.revoked",
         target=assignment,
         group=group,
         reason=reason,
@@ -322,7 +322,7 @@ def group_settings_update(
         setattr(group, key, value)
     audit_record(
         actor=actor,
-        action="group.settings",
+        action="group.settings_changed",
         target=group,
         group=group,
         data={"changed": changed},
@@ -363,7 +363,7 @@ def group_create(
     Group.objects.filter(pk=group.pk).update(path=group.path)
     audit_record(
         actor=actor,
-        action="group.create",
+        action="group.created",
         target=group,
         group=group,
         data={"name": name},
@@ -449,7 +449,7 @@ def account_delete(*, user: User) -> None:
     from django.contrib.admin.models import LogEntry
 
     user_id = user.pk
-    audit_record(actor=user, action="account.delete", target=user)
+    audit_record(actor=user, action="account.deleted", target=user)
     EmailAddress.objects.filter(user=user).delete()
     Authenticator.objects.filter(user=user).delete()
     LogEntry.objects.filter(object_id=str(user_id), content_type__model="user").delete()

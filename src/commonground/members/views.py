@@ -15,9 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from commonground.audit.selectors import group_audit_entries
-from commonground.core.group_links import group_links_for
-from commonground.core.http import MemberRequest
+from commonground.core.capabilities import group_links_for
 
 from . import selectors, services
 from .forms import (
@@ -28,7 +26,8 @@ from .forms import (
     ReasonForm,
     RoleAssignForm,
 )
-from .models import Group, Membership, RoleAssignment, User
+from .http import MemberRequest
+from .models import Group, Membership, RoleAssignment
 
 
 def _visible_group(request: HttpRequest, slug: str) -> tuple[Group, selectors.Viewer]:
@@ -146,14 +145,7 @@ def group_manage(request: MemberRequest, slug: str) -> HttpResponse:
 def _manage_context(
     group: Group, viewer: selectors.Viewer, **forms: object
 ) -> dict[str, object]:
-    members = (
-        User.objects.filter(
-            memberships__group__path__startswith=group.path,
-            memberships__status=Membership.Status.ACTIVE,
-        )
-        .distinct()
-        .order_by("display_name")
-    )
+    members = selectors.subtree_active_members(group)
     return {
         "group": group,
         "viewer": viewer,
@@ -225,10 +217,7 @@ def membership_action(
 @require_POST
 def role_assign(request: MemberRequest, slug: str) -> HttpResponse:
     group, viewer = _managed_group(request, slug)
-    members = User.objects.filter(
-        memberships__group__path__startswith=group.path,
-        memberships__status=Membership.Status.ACTIVE,
-    ).distinct()
+    members = selectors.subtree_active_members(group)
     form = RoleAssignForm(request.POST, members=members)
     if form.is_valid():
         try:
@@ -302,7 +291,7 @@ def group_log(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "members/group_log.html",
-        {"group": group, "entries": group_audit_entries(group)},
+        {"group": group, "entries": selectors.group_audit_entries(group)},
     )
 
 
@@ -343,7 +332,7 @@ def account_delete(request: MemberRequest) -> HttpResponse:
             messages.success(
                 request, "Your account is deleted and your details are removed."
             )
-            return redirect("core:home")
+            return redirect("home")
         return render(
             request, "members/account_delete.html", {"form": form}, status=400
         )

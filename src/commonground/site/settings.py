@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "commonground.members",
     "commonground.discussion",
     "commonground.decisions",
+    "commonground.site",
 ]
 
 MIDDLEWARE = [
@@ -78,7 +79,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "commonground.core.middleware.AdminRequiresMFAMiddleware",
+    "commonground.members.middleware.AdminRequiresMFAMiddleware",
 ]
 
 ROOT_URLCONF = "commonground.site.urls"
@@ -182,7 +183,7 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Common Ground"
 LOGIN_REDIRECT_URL = "core:dashboard"
 LOGIN_URL = "account_login"
-LOGOUT_REDIRECT_URL = "core:home"
+LOGOUT_REDIRECT_URL = "home"
 AUTH_USER_MODEL = "members.User"
 
 # Email: console in development, SMTP from the environment in production.

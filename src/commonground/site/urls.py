@@ -4,7 +4,10 @@ from django.urls import include, path
 from commonground.core import views as core_views
 from commonground.core.accounts import RateLimitedLoginView
 
+from . import views as site_views
+
 urlpatterns = [
+    path("", site_views.home, name="home"),
     path("", include("commonground.core.urls")),
     path("", include("commonground.members.urls")),
     path("discussion/", include("commonground.discussion.urls")),

@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 
-from commonground.discussion import policies, selectors
+from commonground.discussion import rules, selectors
 from commonground.discussion.richtext import render_markdown
 
 register = template.Library()
@@ -19,7 +19,7 @@ def discussion_thread(
     """Render the discussion on ``target`` for the current user (nothing if they may
     not read it). The page needs ``request`` in its context."""
     request = context["request"]
-    if not policies.can_read(request.user, target):
+    if not rules.can_read(request.user, target):
         return {"thread": None}
     return {
         "thread": selectors.thread_for(request.user, target),

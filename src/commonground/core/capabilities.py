@@ -1,0 +1,181 @@
+"""The capability registry: the one place where each app declares what it adds to the platform.
+
+Every platform app calls :func:`register` once, from its ``AppConfig.ready()``, with a
+:class:`Capability`: its dashboard panels, its section in a group's navigation, its part
+of a member's data export, its audit vocabulary, the discussion rules for the things it
+owns, and its demo content. The dashboard, the group page, the export, the group log,
+the discussion app and ``seed_demo`` read this registry; none of them names an app.
+
+    register(Capability(
+        app="commonground.decisions",
+        dashboard_panels=(DashboardPanel(key="decisions", title=_("Votes and proposals"),
+                          template="decisions/panels/dashboard.html",
+                          context=selectors.dashboard_decisions, order=30),),
+        group_sections=(GroupSection(key="decisions", label=_("Proposals and ballots"),
+                        url_name="decisions:group_decisions",
+                        visible=rules.can_see_group_decisions, order=30),),
+        personal_data={"decisions": selectors.personal_data_decisions},
+        audit_actions={"election.opened": _("opened a ballot"), ...},
+        discussion_rules={Proposal: ProposalDiscussion()},
+        demo_seed=demo.seed,
+    ))
+
+Context functions, visibility predicates and exporters must run a fixed number of
+queries: the pages that call them pin their query counts. A test checks that every
+installed platform app registers exactly one capability.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.apps import apps
+from django.urls import reverse
+
+
+@dataclass(frozen=True)
+class DashboardPanel:
+    """A panel on the member dashboard; ``context(request)`` returns its template context."""
+
+    key: str
+    title: str
+    template: str
+    context: Callable[[Any], dict[str, Any]]
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class GroupSection:
+    """An app's section of a group's navigation, shown when ``visible(viewer)`` is true.
+
+    ``viewer`` is what the signed-in (or anonymous) user is to the group (see
+    ``commonground.members.selectors.Viewer``); the URL is reversed with the group's
+    slug as its only argument.
+    """
+
+    key: str
+    label: str
+    url_name: str
+    visible: Callable[[Any], bool]
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class Capability:
+    """Everything one app adds to the platform. ``app`` is its ``AppConfig.name``."""
+
+    app: str
+    dashboard_panels: tuple[DashboardPanel, ...] = ()
+    group_sections: tuple[GroupSection, ...] = ()
+    # Export section name -> exporter(user) returning JSON-ready data about that user
+    # only, never another member's personal data and never ballot contents.
+    personal_data: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
+    # Past-tense action name ("election.opened") -> what the group log says.
+    audit_actions: Mapping[str, str] = field(default_factory=dict)
+    # Older action names still found in existing (hash-chained, unchangeable) entries
+    # -> the current name they mean.
+    audit_aliases: Mapping[str, str] = field(default_factory=dict)
+    # Model class -> its discussion rule (see commonground.discussion.rules).
+    discussion_rules: Mapping[type, Any] = field(default_factory=dict)
+    # demo_seed(context) adds the app's demo content; it runs in INSTALLED_APPS order
+    # and may read and add to the shared context (earlier apps' demo objects).
+    demo_seed: Callable[[dict[str, Any]], None] | None = None
+
+
+_registry: dict[str, Capability] = {}
+
+
+def register(capability: Capability) -> None:
+    """Record ``capability``, one per app: registering again replaces the earlier entry.
+
+    (Django runs ``ready()`` again when a test changes INSTALLED_APPS.)
+    """
+    _registry[capability.app] = capability
+
+
+def unregister(app: str) -> None:
+    """Forget an app's capability (tests that register a capability of their own)."""
+    _registry.pop(app, None)
+
+
+def registered() -> list[Capability]:
+    """Every registered capability, in INSTALLED_APPS order."""
+    order = {config.name: index for index, config in enumerate(apps.get_app_configs())}
+    return sorted(
+        _registry.values(), key=lambda cap: (order.get(cap.app, len(order)), cap.app)
+    )
+
+
+def capability_for(app: str) -> Capability | None:
+    return _registry.get(app)
+
+
+# What the platform's pages read ----------------------------------------------------
+
+
+def dashboard_panels() -> list[DashboardPanel]:
+    panels = [panel for cap in registered() for panel in cap.dashboard_panels]
+    return sorted(panels, key=lambda panel: (panel.order, panel.key))
+
+
+def group_sections() -> list[GroupSection]:
+    sections = [section for cap in registered() for section in cap.group_sections]
+    return sorted(sections, key=lambda section: (section.order, section.key))
+
+
+def group_links_for(group: Any, viewer: Any) -> list[dict[str, str]]:
+    """The group navigation this viewer may see: label and URL per visible section."""
+    return [
+        {
+            "key": section.key,
+            "label": str(section.label),
+            "url": reverse(section.url_name, args=[group.slug]),
+        }
+        for section in group_sections()
+        if section.visible(viewer)
+    ]
+
+
+def personal_data_exporters() -> Iterator[tuple[str, Callable[[Any], Any]]]:
+    for cap in registered():
+        yield from cap.personal_data.items()
+
+
+def exported_sections(user: Any) -> dict[str, Any]:
+    """Every app's export section for ``user``, by section name."""
+    return {key: exporter(user) for key, exporter in sorted(personal_data_exporters())}
+
+
+def audit_action_labels() -> dict[str, str]:
+    """Action name -> label, for every app's actions and their older aliases."""
+    labels: dict[str, str] = {}
+    for cap in registered():
+        labels.update(cap.audit_actions)
+    for cap in registered():
+        for old, current in cap.audit_aliases.items():
+            if current in labels:
+                labels[old] = labels[current]
+    return labels
+
+
+def current_action_name(action: str) -> str:
+    """The current name for ``action`` (older entries may carry a retired name)."""
+    for cap in registered():
+        if action in cap.audit_aliases:
+            return cap.audit_aliases[action]
+    return action
+
+
+def discussion_rule_for(model_label: str) -> Any | None:
+    """The discussion rule an app registered for a model (``app_label.modelname``)."""
+    for cap in registered():
+        for model, rule in cap.discussion_rules.items():
+            if model._meta.label_lower == model_label:
+                return rule
+    return None
+
+
+def demo_seeds() -> list[Callable[[dict[str, Any]], None]]:
+    return [cap.demo_seed for cap in registered() if cap.demo_seed is not None]
