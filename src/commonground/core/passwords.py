@@ -1,3 +1,5 @@
+"""Password validators added to Django's own (see AUTH_PASSWORD_VALIDATORS)."""
+
 from django.core.exceptions import ValidationError
 
 

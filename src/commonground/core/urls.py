@@ -1,3 +1,5 @@
+"""URLs of the pages core serves itself (the member dashboard)."""
+
 from django.urls import path
 
 from . import views

@@ -1,3 +1,5 @@
+"""Forms for proposals, amendments, ballots, elections and nominations."""
+
 from __future__ import annotations
 
 from datetime import timedelta

@@ -1,3 +1,5 @@
+"""Comments and reports in the Django admin, read-only (moderation goes through services)."""
+
 from django.contrib import admin
 
 from .models import Comment, CommentReport

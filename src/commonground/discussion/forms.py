@@ -1,3 +1,5 @@
+"""Forms for comments, replies, reports and moderation reasons."""
+
 from __future__ import annotations
 
 from django import forms

@@ -1,3 +1,5 @@
+"""URLs of threads, comment actions and the moderation queue."""
+
 from django.urls import path
 
 from . import views

@@ -147,6 +147,7 @@ def _activate(user: User, group: Group) -> None:
 
 @transaction.atomic
 def seed(context: dict[str, Any]) -> None:
+    """The movement's organisations, group tree, about 200 members, roles and history."""
     context["password"] = DEMO_PASSWORD
     context["logins"] = [
         (email_for(local), description) for local, _, description in LOGINS
@@ -155,6 +156,15 @@ def seed(context: dict[str, Any]) -> None:
         context["skipped"] = True
         return
     rng = random.Random(2026)  # noqa: S311 - demo names, not security
+    groups = _group_tree(*_organisations())
+    by_local, crowd = _people(rng)
+    _memberships(groups, by_local, crowd)
+    _roles(groups, by_local)
+    _history(groups, by_local, crowd)
+
+
+def _organisations() -> tuple[Organisation, Organisation, Organisation, Organisation]:
+    """The party, two partner organisations and the coalition that federates them."""
     npp = Organisation.objects.create(
         name="New People's Party",
         slug="npp",
@@ -177,27 +187,38 @@ def seed(context: dict[str, Any]) -> None:
         description="A federation: each organisation keeps its own members and works together here.",
     )
     coalition.affiliates.set([npp, renters, green])
+    return npp, renters, green, coalition
 
-    def create(
-        org: Organisation,
-        name: str,
-        slug: str,
-        kind: str,
-        parent: Group | None = None,
-        policy: str = Group.JoinPolicy.APPROVAL,
-        description: str = "",
-    ) -> Group:
-        return services.group_create(
-            actor=None,
-            organisation=org,
-            name=name,
-            slug=slug,
-            kind=kind,
-            parent=parent,
-            join_policy=policy,
-            description=description,
-        )
 
+def _create_group(
+    org: Organisation,
+    name: str,
+    slug: str,
+    kind: str,
+    parent: Group | None = None,
+    policy: str = Group.JoinPolicy.APPROVAL,
+    description: str = "",
+) -> Group:
+    return services.group_create(
+        actor=None,
+        organisation=org,
+        name=name,
+        slug=slug,
+        kind=kind,
+        parent=parent,
+        join_policy=policy,
+        description=description,
+    )
+
+
+def _group_tree(
+    npp: Organisation,
+    renters: Organisation,
+    green: Organisation,
+    coalition: Organisation,
+) -> dict[str, Any]:
+    """National party, two regions, six branches, a working group; partners; assembly."""
+    create = _create_group
     national = create(
         npp,
         "New People's Party",
@@ -223,65 +244,80 @@ def seed(context: dict[str, Any]) -> None:
         )
         for region, slug, name in BRANCHES
     }
-    policy_wg = create(
-        npp,
-        "Policy working group",
-        "npp-policy",
-        Group.Kind.WORKING_GROUP,
-        national,
-        policy=Group.JoinPolicy.OPEN,
-        description="Drafts proposals for the members to decide.",
-    )
-    renters_root = create(
-        renters,
-        "Renters' Union",
-        "renters",
-        Group.Kind.NATIONAL,
-        policy=Group.JoinPolicy.OPEN,
-    )
-    green_root = create(
-        green,
-        "Green Commons Network",
-        "green-commons-network",
-        Group.Kind.NATIONAL,
-        policy=Group.JoinPolicy.OPEN,
-    )
-    assembly = create(
-        coalition,
-        "Coalition assembly",
-        "coalition-assembly",
-        Group.Kind.COALITION,
-        policy=Group.JoinPolicy.OPEN,
-        description="Open to members of every affiliated organisation.",
-    )
+    return {
+        "national": national,
+        "branches": branches,
+        "policy_wg": create(
+            npp,
+            "Policy working group",
+            "npp-policy",
+            Group.Kind.WORKING_GROUP,
+            national,
+            policy=Group.JoinPolicy.OPEN,
+            description="Drafts proposals for the members to decide.",
+        ),
+        "renters": create(
+            renters,
+            "Renters' Union",
+            "renters",
+            Group.Kind.NATIONAL,
+            policy=Group.JoinPolicy.OPEN,
+        ),
+        "green": create(
+            green,
+            "Green Commons Network",
+            "green-commons-network",
+            Group.Kind.NATIONAL,
+            policy=Group.JoinPolicy.OPEN,
+        ),
+        "assembly": create(
+            coalition,
+            "Coalition assembly",
+            "coalition-assembly",
+            Group.Kind.COALITION,
+            policy=Group.JoinPolicy.OPEN,
+            description="Open to members of every affiliated organisation.",
+        ),
+    }
 
+
+def _people(rng: random.Random) -> tuple[dict[str, User], list[User]]:
+    """The named demo logins (by local part) and a crowd of 190 generated members."""
     named = _users([(email_for(local), name) for local, name, _ in LOGINS])
     by_local = {u.email.split("@")[0]: u for u in named}
     crowd_specs = []
     for index in range(190):
         name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
         crowd_specs.append((email_for(f"member{index:03d}"), name))
-    crowd = _users(crowd_specs)
+    return by_local, _users(crowd_specs)
 
-    leeds = branches["leeds"]
+
+def _memberships(
+    groups: dict[str, Any], by_local: dict[str, User], crowd: list[User]
+) -> None:
+    leeds = groups["branches"]["leeds"]
     for local in ("member", "organiser", "moderator", "officer", "admin"):
         _activate(by_local[local], leeds)
-    _activate(by_local["renter"], renters_root)
-    branch_list = list(branches.values())
+    _activate(by_local["renter"], groups["renters"])
+    branch_list = list(groups["branches"].values())
     for index, user in enumerate(crowd[:174]):
         _activate(user, branch_list[index % len(branch_list)])
         if index % 11 == 0:
-            _activate(user, policy_wg)
+            _activate(user, groups["policy_wg"])
         if index % 7 == 0:
             user.visibility = User.Visibility.HIDDEN
             user.save(update_fields=["visibility"])
     for user in crowd[174:182]:
-        _activate(user, renters_root)
+        _activate(user, groups["renters"])
     for user in crowd[182:188]:
-        _activate(user, green_root)
+        _activate(user, groups["green"])
     for user in (crowd[0], crowd[1], crowd[174], crowd[182], by_local["renter"]):
-        _activate(user, assembly)
+        _activate(user, groups["assembly"])
 
+
+def _roles(groups: dict[str, Any], by_local: dict[str, User]) -> None:
+    """A founding admin, a returning officer, a moderator and an organiser per branch."""
+    national, branches = groups["national"], groups["branches"]
     admin = by_local["admin"]
     services.role_grant_founding_admin(
         group=national, user=admin, reason="Founding admin of the party"
@@ -302,12 +338,12 @@ def seed(context: dict[str, Any]) -> None:
     )
     services.role_assign(
         actor=admin,
-        group=leeds,
+        group=branches["leeds"],
         user=by_local["organiser"],
         role=Role.ORGANISER,
         reason="Chosen by the Leeds branch meeting",
     )
-    for branch in branch_list[1:]:
+    for branch in list(branches.values())[1:]:
         first = (
             Membership.objects.filter(group=branch, status=Membership.Status.ACTIVE)
             .select_related("user")
@@ -318,13 +354,18 @@ def seed(context: dict[str, Any]) -> None:
                 actor=admin, group=branch, user=first.user, role=Role.ORGANISER
             )
 
-    # Some history to look at: applications waiting, one approved, one suspension.
+
+def _history(
+    groups: dict[str, Any], by_local: dict[str, User], crowd: list[User]
+) -> None:
+    """Some history to look at: applications waiting, one approved, one suspension."""
+    leeds, manchester = groups["branches"]["leeds"], groups["branches"]["manchester"]
     for user in crowd[188:190]:
         services.membership_join(user=user, group=leeds)
     latecomer = crowd[187]
-    application = services.membership_join(user=latecomer, group=branches["manchester"])
+    application = services.membership_join(user=latecomer, group=manchester)
     manchester_organiser = services.RoleAssignment.objects.filter(
-        group=branches["manchester"]
+        group=manchester
     ).first()
     if manchester_organiser is not None:
         services.membership_approve(

@@ -1,3 +1,5 @@
+"""Forms for organiser tools (reasons, roles, group settings) and the member's profile."""
+
 from __future__ import annotations
 
 from django import forms

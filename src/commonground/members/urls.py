@@ -1,3 +1,5 @@
+"""URLs of group pages, organiser tools and the member's own account pages."""
+
 from django.urls import path
 
 from . import views

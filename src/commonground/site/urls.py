@@ -1,3 +1,5 @@
+"""The root URL configuration: the home page, then each app's URLs."""
+
 from django.contrib import admin
 from django.urls import include, path
 

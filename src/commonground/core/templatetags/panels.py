@@ -1,3 +1,5 @@
+"""``{% render_panel %}``: renders one capability's dashboard panel with its own context."""
+
 from django import template
 from django.template.loader import render_to_string
 

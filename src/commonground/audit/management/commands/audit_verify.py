@@ -1,3 +1,5 @@
+"""``manage.py audit_verify``: recompute the audit chain and name the first broken entry."""
+
 from django.core.management.base import BaseCommand, CommandError
 
 from commonground.audit.services import audit_verify_chain
