@@ -89,16 +89,6 @@ def _kmeans_plus_plus(points: Points, k: int, rng: np.random.Generator) -> Point
     return points[np.asarray(chosen)].copy()
 
 
-def _centres_of(
-    points: Points, labels: Labels, k: int
-) -> tuple[Points, NDArray[np.int64]]:
-    counts = np.bincount(labels, minlength=k)
-    sums_x = np.bincount(labels, weights=points[:, 0], minlength=k)
-    sums_y = np.bincount(labels, weights=points[:, 1], minlength=k)
-    safe = np.maximum(counts, 1)
-    return np.column_stack([sums_x / safe, sums_y / safe]), counts
-
-
 def _sums(labels: Labels, weights: NDArray[np.float64], k: int) -> NDArray[np.float64]:
     """Per-cluster sums of ``weights``."""
     return np.bincount(labels, weights=weights, minlength=k).astype(

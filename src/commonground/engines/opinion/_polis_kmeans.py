@@ -103,16 +103,6 @@ class Clusters:
         return np.asarray([len(m) for m in self.members], dtype=np.int64)
 
 
-def _weighted_centre(
-    points: NDArray[np.float64], weights: NDArray[np.float64] | None
-) -> NDArray[np.float64]:
-    if weights is None:
-        return np.asarray(points.sum(axis=0) / len(points), dtype=np.float64)
-    return np.asarray(
-        (points * weights[:, None]).sum(axis=0) / weights.sum(), dtype=np.float64
-    )
-
-
 def _cold_init(
     points: NDArray[np.float64], names: NDArray[np.int64], k: int
 ) -> Clusters:

@@ -452,9 +452,3 @@ def grid_to_ranking(grid: Grid) -> Ranking:
     for rank in range(1, marks[-1] + 1):
         groups.append(tuple(c for c, v in enumerate(grid) if v == rank))
     return tuple(groups)
-
-
-def ranking_to_grid(ranking: Ranking, candidate_count: int) -> Grid:
-    """Approval grid of a ranking: 1 for every ranked candidate, else 0."""
-    marked = {c for group in ranking for c in group}
-    return tuple(1 if c in marked else 0 for c in range(candidate_count))
