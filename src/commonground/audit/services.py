@@ -43,29 +43,18 @@ def audit_record(
     group_id = group.pk if group is not None else None
     created_at = timezone.now()
     payload = data or {}
-    content = canonical_content(
-        created_at=created_at,
-        actor_id=actor_id,
-        action=action,
-        target_type=target_type,
-        target_id=target_id,
-        group_id=group_id,
-        reason=reason,
-        data=payload,
-    )
-    entry_hash = chain_hash(head.last_hash, content)
-    entry = AuditEntry(
-        created_at=created_at,
-        actor_id=actor_id,
-        action=action,
-        target_type=target_type,
-        target_id=target_id,
-        group_id=group_id,
-        reason=reason,
-        data=payload,
-        previous_hash=head.last_hash,
-        entry_hash=entry_hash,
-    )
+    fields: dict[str, Any] = {
+        "created_at": created_at,
+        "actor_id": actor_id,
+        "action": action,
+        "target_type": target_type,
+        "target_id": target_id,
+        "group_id": group_id,
+        "reason": reason,
+        "data": payload,
+    }
+    entry_hash = chain_hash(head.last_hash, canonical_content(**fields))
+    entry = AuditEntry(**fields, previous_hash=head.last_hash, entry_hash=entry_hash)
     entry.save()
     AuditChainHead.objects.filter(pk=head.pk).update(
         last_hash=entry_hash, length=models.F("length") + 1

@@ -130,25 +130,46 @@ def _moderation_group(target: models.Model) -> Any:
     return rules.rule_for(target).group_for(target)
 
 
+def _moderating(moderator: Any, comment: Comment, refusal: str) -> tuple[Comment, Any]:
+    """Lock the comment and check the moderator may act on its target."""
+    comment = _locked(comment)
+    target = _target_of(comment)
+    if not rules.can_moderate(moderator, target):
+        raise PermissionDenied(refusal)
+    return comment, target
+
+
+def _record_moderation(
+    moderator: Any,
+    action: str,
+    comment: Comment,
+    target: Any,
+    reason: str,
+    **data: Any,
+) -> None:
+    audit_record(
+        actor=moderator,
+        action=action,
+        target=comment,
+        group=_moderation_group(target),
+        reason=reason,
+        data={"comment": comment.pk, **data},
+    )
+
+
 @transaction.atomic
 def comment_remove(*, moderator: Any, comment: Comment, reason: str) -> Comment:
     """Remove a comment: it keeps its place, its body is withheld, the reason shows."""
     reason = _clean_reason(reason, required=True)
-    comment = _locked(comment)
-    target = _target_of(comment)
-    if not rules.can_moderate(moderator, target):
-        raise PermissionDenied("Only the group's moderators can remove comments.")
+    comment, target = _moderating(
+        moderator, comment, "Only the group's moderators can remove comments."
+    )
     if comment.status == Comment.Status.REMOVED:
         raise ValidationError("This comment is already removed.")
     _set_status(comment, Comment.Status.REMOVED, moderator=moderator, reason=reason)
     _resolve_reports(comment)
-    audit_record(
-        actor=moderator,
-        action="comment.removed",
-        target=comment,
-        group=_moderation_group(target),
-        reason=reason,
-        data={"comment": comment.pk, "author": comment.author_id},
+    _record_moderation(
+        moderator, "comment.removed", comment, target, reason, author=comment.author_id
     )
     return comment
 
@@ -157,21 +178,15 @@ def comment_remove(*, moderator: Any, comment: Comment, reason: str) -> Comment:
 def comment_restore(*, moderator: Any, comment: Comment, reason: str = "") -> Comment:
     """Show a removed or report-hidden comment again."""
     reason = _clean_reason(reason, required=False)
-    comment = _locked(comment)
-    target = _target_of(comment)
-    if not rules.can_moderate(moderator, target):
-        raise PermissionDenied("Only the group's moderators can restore comments.")
+    comment, target = _moderating(
+        moderator, comment, "Only the group's moderators can restore comments."
+    )
     if comment.status == Comment.Status.VISIBLE:
         raise ValidationError("This comment is not hidden.")
     _set_status(comment, Comment.Status.VISIBLE, moderator=moderator, reason="")
     _resolve_reports(comment)
-    audit_record(
-        actor=moderator,
-        action="comment.restored",
-        target=comment,
-        group=_moderation_group(target),
-        reason=reason,
-        data={"comment": comment.pk, "author": comment.author_id},
+    _record_moderation(
+        moderator, "comment.restored", comment, target, reason, author=comment.author_id
     )
     return comment
 
@@ -182,21 +197,20 @@ def comment_dismiss_reports(
 ) -> Comment:
     """A moderator looked at a reported, still visible comment and keeps it."""
     reason = _clean_reason(reason, required=False)
-    comment = _locked(comment)
-    target = _target_of(comment)
-    if not rules.can_moderate(moderator, target):
-        raise PermissionDenied("Only the group's moderators can dismiss reports.")
+    comment, target = _moderating(
+        moderator, comment, "Only the group's moderators can dismiss reports."
+    )
     if comment.status != Comment.Status.VISIBLE or comment.report_count == 0:
         raise ValidationError("There are no open reports on this comment.")
     dismissed = comment.report_count
     _resolve_reports(comment)
-    audit_record(
-        actor=moderator,
-        action="comment.reports_dismissed",
-        target=comment,
-        group=_moderation_group(target),
-        reason=reason,
-        data={"comment": comment.pk, "reports": dismissed},
+    _record_moderation(
+        moderator,
+        "comment.reports_dismissed",
+        comment,
+        target,
+        reason,
+        reports=dismissed,
     )
     return comment
 

@@ -106,20 +106,42 @@ def membership_leave(*, user: User, group: Group) -> Membership:
     return _transition(membership, Status.LEFT, actor=user)
 
 
+# Decision (the audit action is "membership.<decision>") -> the status it applies to,
+# the status it leads to, and the refusal when the membership is in another status.
+_DECISIONS = {
+    "approved": (
+        Status.APPLIED,
+        Status.ACTIVE,
+        "Only a pending application can be approved.",
+    ),
+    "declined": (
+        Status.APPLIED,
+        Status.REJECTED,
+        "Only a pending application can be declined.",
+    ),
+    "suspended": (
+        Status.ACTIVE,
+        Status.SUSPENDED,
+        "Only an active membership can be suspended.",
+    ),
+    "reinstated": (
+        Status.SUSPENDED,
+        Status.ACTIVE,
+        "Only a suspended membership can be reinstated.",
+    ),
+    "lapsed": (Status.ACTIVE, Status.LAPSED, "Only an active membership can lapse."),
+}
+
+
 def _organiser_decision(
-    *,
-    actor: User | None,
-    membership: Membership,
-    expected: str,
-    to_status: str,
-    action: str,
-    refusal: str,
-    reason: str = "",
+    decision: str, *, actor: User | None, membership: Membership, reason: str = ""
 ) -> Membership:
     """One organiser decision on a membership: lock, check, change, audit.
 
     ``actor`` None is the system (e.g. dues lapsing), which needs no role.
     """
+    expected, to_status, refusal = _DECISIONS[decision]
+    action = f"membership.{decision}"
     membership = _locked_membership(membership)
     if actor is not None:
         _require_manager(actor, membership.group)
@@ -139,14 +161,7 @@ def _organiser_decision(
 
 @transaction.atomic
 def membership_approve(*, actor: User, membership: Membership) -> Membership:
-    return _organiser_decision(
-        actor=actor,
-        membership=membership,
-        expected=Status.APPLIED,
-        to_status=Status.ACTIVE,
-        action="membership.approved",
-        refusal="Only a pending application can be approved.",
-    )
+    return _organiser_decision("approved", actor=actor, membership=membership)
 
 
 @transaction.atomic
@@ -154,13 +169,7 @@ def membership_decline(
     *, actor: User, membership: Membership, reason: str
 ) -> Membership:
     return _organiser_decision(
-        actor=actor,
-        membership=membership,
-        expected=Status.APPLIED,
-        to_status=Status.REJECTED,
-        action="membership.declined",
-        refusal="Only a pending application can be declined.",
-        reason=reason,
+        "declined", actor=actor, membership=membership, reason=reason
     )
 
 
@@ -173,13 +182,7 @@ def membership_suspend(
     if membership.user_id == actor.pk:
         raise ValidationError("You cannot suspend yourself.")
     return _organiser_decision(
-        actor=actor,
-        membership=membership,
-        expected=Status.ACTIVE,
-        to_status=Status.SUSPENDED,
-        action="membership.suspended",
-        refusal="Only an active membership can be suspended.",
-        reason=reason,
+        "suspended", actor=actor, membership=membership, reason=reason
     )
 
 
@@ -188,13 +191,7 @@ def membership_reinstate(
     *, actor: User, membership: Membership, reason: str = ""
 ) -> Membership:
     return _organiser_decision(
-        actor=actor,
-        membership=membership,
-        expected=Status.SUSPENDED,
-        to_status=Status.ACTIVE,
-        action="membership.reinstated",
-        refusal="Only a suspended membership can be reinstated.",
-        reason=reason,
+        "reinstated", actor=actor, membership=membership, reason=reason
     )
 
 
@@ -204,13 +201,7 @@ def membership_lapse(
 ) -> Membership:
     """Mark an active membership as lapsed (e.g. dues unpaid); system or organiser."""
     return _organiser_decision(
-        actor=actor,
-        membership=membership,
-        expected=Status.ACTIVE,
-        to_status=Status.LAPSED,
-        action="membership.lapsed",
-        refusal="Only an active membership can lapse.",
-        reason=reason,
+        "lapsed", actor=actor, membership=membership, reason=reason
     )
 
 

@@ -42,6 +42,14 @@ def _visible_group(request: HttpRequest, slug: str) -> tuple[Group, selectors.Vi
     return group, viewer
 
 
+def _members_only(request: HttpRequest, slug: str) -> tuple[Group, selectors.Viewer]:
+    """A page for the group's members and managers only (the member list, the log)."""
+    group, viewer = _visible_group(request, slug)
+    if not (viewer.is_member or viewer.can_manage):
+        raise Http404("No such page")
+    return group, viewer
+
+
 def _managed_group(request: HttpRequest, slug: str) -> tuple[Group, selectors.Viewer]:
     group, viewer = _visible_group(request, slug)
     if not viewer.can_manage:
@@ -78,9 +86,7 @@ def group_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 def group_members(request: MemberRequest, slug: str) -> HttpResponse:
-    group, viewer = _visible_group(request, slug)
-    if not (viewer.is_member or viewer.can_manage):
-        raise Http404("No such page")
+    group, viewer = _members_only(request, slug)
     return render(
         request,
         "members/group_members.html",
@@ -285,9 +291,7 @@ def group_settings(request: MemberRequest, slug: str) -> HttpResponse:
 
 
 def group_log(request: HttpRequest, slug: str) -> HttpResponse:
-    group, viewer = _visible_group(request, slug)
-    if not (viewer.is_member or viewer.can_manage):
-        raise Http404("No such page")
+    group, _viewer = _members_only(request, slug)
     return render(
         request,
         "members/group_log.html",
