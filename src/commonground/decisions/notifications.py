@@ -1,12 +1,18 @@
-"""Emails about decisions. Sent after the transaction commits; never any ballot content."""
+"""Emails about decisions and the Celery tasks that send them; never any ballot content.
+
+Services call the ``queue_*`` helpers, which send the task once the current
+transaction commits, so a rolled-back change never mails anyone.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
+from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail, send_mass_mail
+from django.db import transaction
 from django.urls import reverse
 
 from commonground.members.models import User
@@ -80,7 +86,7 @@ def cast_receipt(election: Any, user: User, tracker: str) -> int:
     )
 
 
-# Entry points for the Celery tasks (decisions.tasks): ids in, emails out.
+# The Celery tasks: ids in, emails out (the names are what the queue carries).
 
 
 def _election(election_id: int) -> Any:
@@ -97,23 +103,52 @@ def _roll(election: Any) -> Any:
     )
 
 
-def send_election_opened(election_id: int) -> int:
+@shared_task(name="decisions.email_election_opened")
+def email_election_opened(election_id: int) -> int:
     election = _election(election_id)
     return election_opened(election, _roll(election))
 
 
-def send_closing_soon(election_id: int, member_ids: list[int]) -> int:
+@shared_task(name="decisions.email_closing_soon")
+def email_closing_soon(election_id: int, member_ids: list[int]) -> int:
     return election_closing_soon(
         _election(election_id), User.objects.filter(pk__in=member_ids)
     )
 
 
-def send_results(election_id: int) -> int:
+@shared_task(name="decisions.email_results")
+def email_results(election_id: int) -> int:
     election = _election(election_id)
     tally = election.results.order_by("-counted_at").first()
     summary = tally.outcome.get("summary", "") if tally else ""
     return election_results(election, _roll(election), summary)
 
 
-def send_cast_receipt(election_id: int, member_id: int, tracker: str) -> int:
+@shared_task(name="decisions.email_cast_receipt")
+def email_cast_receipt(election_id: int, member_id: int, tracker: str) -> int:
     return cast_receipt(_election(election_id), User.objects.get(pk=member_id), tracker)
+
+
+# What services call: each queues its task once the current transaction commits.
+
+
+def queue_election_opened(election_id: int) -> None:
+    """Tell the roll that voting is open."""
+    transaction.on_commit(lambda: email_election_opened.delay(election_id))
+
+
+def queue_closing_soon(election_id: int, member_ids: list[int]) -> None:
+    """Remind these members (who have not voted) that voting closes soon."""
+    transaction.on_commit(lambda: email_closing_soon.delay(election_id, member_ids))
+
+
+def queue_results(election_id: int) -> None:
+    """Tell the roll the results are published."""
+    transaction.on_commit(lambda: email_results.delay(election_id))
+
+
+def queue_cast_receipt(election_id: int, member_id: int, tracker: str) -> None:
+    """Send the voter their tracker code (never what they voted)."""
+    transaction.on_commit(
+        lambda: email_cast_receipt.delay(election_id, member_id, tracker)
+    )

@@ -25,7 +25,7 @@ from commonground.audit.services import audit_record
 from commonground.members.models import Group, Membership, User
 from commonground.members.selectors import group_active_member_count, viewer_for
 
-from . import papers, rules
+from . import notifications, papers, rules
 from .counting import (
     METHOD_VERSION,
     count_ballots,
@@ -87,17 +87,6 @@ def _is_author(actor: Any, proposal: Proposal) -> bool:
         actor.pk == proposal.author_id
         or proposal.coauthors.filter(pk=actor.pk).exists()
     )
-
-
-def _email_after_commit(task_name: str, *args: Any) -> None:
-    """Queue an email task once the transaction commits (eager in development)."""
-
-    def queue() -> None:
-        from . import tasks
-
-        getattr(tasks, task_name).delay(*args)
-
-    transaction.on_commit(queue)
 
 
 # Proposals ---------------------------------------------------------------------------
@@ -725,7 +714,7 @@ def _seal(election: Election, now: datetime) -> ElectionSeal:
         group=election.group,
         data={"definition_sha256": seal.definition_sha256, "roll_size": seal.roll_size},
     )
-    _email_after_commit("email_election_opened", election.pk)
+    notifications.queue_election_opened(election.pk)
     return seal
 
 
@@ -940,7 +929,7 @@ def _cast(
             election=election, payload=papers.serialise(paper), voter_token=token
         )
         tracker = tracker_code(ballot.id)
-        _email_after_commit("email_cast_receipt", election.pk, member.pk, tracker)
+        notifications.queue_cast_receipt(election.pk, member.pk, tracker)
     return CastReceipt(tracker=tracker, replaced=replaced)
 
 
@@ -1017,7 +1006,7 @@ def elections_send_reminders(*, now: datetime | None = None) -> int:
                 .exclude(member_id__in=voted)
                 .values_list("member_id", flat=True)
             )
-            _email_after_commit("email_closing_soon", election.pk, member_ids)
+            notifications.queue_closing_soon(election.pk, member_ids)
             sent += len(member_ids)
     return sent
 
@@ -1123,7 +1112,7 @@ def election_count(*, election_id: int) -> TallyResult:
             },
         )
         _record_outcome_on_proposal(election, outcome)
-        _email_after_commit("email_results", election.pk)
+        notifications.queue_results(election.pk)
     return tally
 
 
