@@ -2,11 +2,13 @@
 
 from django.contrib import admin
 
+from commonground.core.admin import ReadOnlyAdmin
+
 from .models import AuditEntry
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin):
     """Read-only: nobody changes or deletes entries through the application."""
 
     list_display = (
@@ -19,12 +21,3 @@ class AuditEntryAdmin(admin.ModelAdmin):
         "target_id",
     )
     list_filter = ("action",)
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from commonground.core.capabilities import audit_action_labels
+from commonground.core.capabilities import Label, audit_action_labels
 
 from .models import AuditEntry
 
@@ -18,6 +18,6 @@ def group_entries(group: Any, limit: int = 200) -> list[AuditEntry]:
     return list(AuditEntry.objects.filter(group=group).order_by("-id")[:limit])
 
 
-def action_labels() -> dict[str, str]:
+def action_labels() -> dict[str, Label]:
     """Action name -> what the log page says, for current and retired names."""
     return audit_action_labels()

@@ -32,7 +32,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
+from django.db.models import Model
 from django.urls import reverse
+from django.utils.functional import Promise
+
+# A text members read: a plain string or a lazy translation (gettext_lazy).
+Label = str | Promise
 
 
 @dataclass(frozen=True)
@@ -40,7 +45,7 @@ class DashboardPanel:
     """A panel on the member dashboard; ``context(request)`` returns its template context."""
 
     key: str
-    title: str
+    title: Label
     template: str
     context: Callable[[Any], dict[str, Any]]
     order: int = 100
@@ -56,7 +61,7 @@ class GroupSection:
     """
 
     key: str
-    label: str
+    label: Label
     url_name: str
     visible: Callable[[Any], bool]
     order: int = 100
@@ -73,12 +78,12 @@ class Capability:
     # only, never another member's personal data and never ballot contents.
     personal_data: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
     # Past-tense action name ("election.opened") -> what the group log says.
-    audit_actions: Mapping[str, str] = field(default_factory=dict)
+    audit_actions: Mapping[str, Label] = field(default_factory=dict)
     # Older action names still found in existing (hash-chained, unchangeable) entries
     # -> the current name they mean.
     audit_aliases: Mapping[str, str] = field(default_factory=dict)
     # Model class -> its discussion rule (see commonground.discussion.rules).
-    discussion_rules: Mapping[type, Any] = field(default_factory=dict)
+    discussion_rules: Mapping[type[Model], Any] = field(default_factory=dict)
     # demo_seed(context) adds the app's demo content; it runs in INSTALLED_APPS order
     # and may read and add to the shared context (earlier apps' demo objects).
     demo_seed: Callable[[dict[str, Any]], None] | None = None
@@ -148,9 +153,9 @@ def exported_sections(user: Any) -> dict[str, Any]:
     return {key: exporter(user) for key, exporter in sorted(personal_data_exporters())}
 
 
-def audit_action_labels() -> dict[str, str]:
+def audit_action_labels() -> dict[str, Label]:
     """Action name -> label, for every app's actions and their older aliases."""
-    labels: dict[str, str] = {}
+    labels: dict[str, Label] = {}
     for cap in registered():
         labels.update(cap.audit_actions)
     for cap in registered():

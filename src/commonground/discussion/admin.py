@@ -2,11 +2,13 @@
 
 from django.contrib import admin
 
+from commonground.core.admin import ReadOnlyAdmin
+
 from .models import Comment, CommentReport
 
 
 @admin.register(Comment)
-class CommentAdmin(admin.ModelAdmin):
+class CommentAdmin(ReadOnlyAdmin):
     """Read-only: moderation goes through the services (and the audit log)."""
 
     list_display = [
@@ -19,15 +21,6 @@ class CommentAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status"]
     readonly_fields = [f.name for f in Comment._meta.fields]
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
 
 
 @admin.register(CommentReport)
