@@ -322,27 +322,29 @@ def _roles(groups: dict[str, Any], by_local: dict[str, User]) -> None:
     services.role_grant_founding_admin(
         group=national, user=admin, reason="Founding admin of the party"
     )
-    services.role_assign(
-        actor=admin,
-        group=national,
-        user=by_local["officer"],
-        role=Role.RETURNING_OFFICER,
-        reason="Elected returning officer at the founding meeting",
-    )
-    services.role_assign(
-        actor=admin,
-        group=national,
-        user=by_local["moderator"],
-        role=Role.MODERATOR,
-        reason="Volunteered to moderate national discussions",
-    )
-    services.role_assign(
-        actor=admin,
-        group=branches["leeds"],
-        user=by_local["organiser"],
-        role=Role.ORGANISER,
-        reason="Chosen by the Leeds branch meeting",
-    )
+    for where, local, role, reason in (
+        (
+            national,
+            "officer",
+            Role.RETURNING_OFFICER,
+            "Elected returning officer at the founding meeting",
+        ),
+        (
+            national,
+            "moderator",
+            Role.MODERATOR,
+            "Volunteered to moderate national discussions",
+        ),
+        (
+            branches["leeds"],
+            "organiser",
+            Role.ORGANISER,
+            "Chosen by the Leeds branch meeting",
+        ),
+    ):
+        services.role_assign(
+            actor=admin, group=where, user=by_local[local], role=role, reason=reason
+        )
     for branch in list(branches.values())[1:]:
         first = (
             Membership.objects.filter(group=branch, status=Membership.Status.ACTIVE)
