@@ -12,8 +12,9 @@ import time_machine
 from django.db import connection
 
 from commonground.audit.models import AuditEntry
-from commonground.decisions import selectors, services, views
+from commonground.decisions import selectors, services
 from commonground.decisions.models import Option, TallyResult
+from commonground.decisions.views import results as views
 from commonground.engines.tally import Election as TallyElection
 from commonground.engines.tally import count
 

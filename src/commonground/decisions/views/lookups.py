@@ -1,0 +1,39 @@
+"""The objects a decisions view works on, found for the viewer: what the viewer may not
+see answers 404, whether it exists or not (no guessing)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest
+
+from commonground.members.models import Group
+from commonground.members.selectors import group_by_slug
+
+from .. import selectors
+from ..models import Election, Proposal
+
+
+def group_for_viewer(request: HttpRequest, slug: str) -> tuple[Group, Any]:
+    try:
+        group = group_by_slug(slug)
+    except Group.DoesNotExist:
+        raise Http404("No such group") from None
+    viewer = selectors.visible_group(request.user, group)
+    if viewer is None:
+        raise Http404("No such group")
+    return group, viewer
+
+
+def election_for_viewer(request: HttpRequest, pk: int) -> tuple[Election, Any]:
+    found = selectors.election_for_viewer(request.user, pk)
+    if found is None:
+        raise Http404("No such ballot")
+    return found
+
+
+def proposal_for_viewer(request: HttpRequest, pk: int) -> tuple[Proposal, Any]:
+    found = selectors.proposal_for_viewer(request.user, pk)
+    if found is None:
+        raise Http404("No such proposal")
+    return found
