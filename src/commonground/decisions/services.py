@@ -9,6 +9,7 @@ share nothing but a keyed hash (docs/ballot-integrity.md).
 from __future__ import annotations
 
 import json
+import logging
 import math
 import secrets
 from collections.abc import Mapping, Sequence
@@ -49,6 +50,8 @@ from .models import (
     TallyResult,
 )
 from .secrecy import sha256_text, tracker_code, voter_token
+
+logger = logging.getLogger(__name__)
 
 
 class DecisionRefused(Exception):
@@ -1143,6 +1146,28 @@ def elections_due_for_count(*, now: datetime | None = None) -> list[int]:
     )
 
 
+def elections_count_due() -> dict[str, int]:
+    """Periodic and idempotent: count every closed, uncounted election, here and now.
+
+    Reports what really happened: ``counted`` (a result is stored), ``refused`` (an
+    integrity mismatch, recorded once in the audit log) and ``failed`` (an
+    unexpected error, logged with its traceback). One election's trouble never
+    stops the others; refused and failed elections stay due and are tried again.
+    """
+    report = {"counted": 0, "refused": 0, "failed": 0}
+    for election_id in elections_due_for_count():
+        try:
+            election_count(election_id=election_id)
+        except IntegrityMismatch:
+            report["refused"] += 1
+        except Exception:
+            logger.exception("Counting election %s failed", election_id)
+            report["failed"] += 1
+        else:
+            report["counted"] += 1
+    return report
+
+
 __all__ = [
     "CastReceipt",
     "DecisionRefused",
@@ -1155,6 +1180,7 @@ __all__ = [
     "election_create",
     "election_edit",
     "election_open_now",
+    "elections_count_due",
     "elections_due_for_count",
     "elections_seal_due",
     "elections_send_reminders",

@@ -1,0 +1,189 @@
+"""The minute-by-minute sweep (decisions.tasks): what it does and what it reports.
+
+Its report must be true however the task runs: eagerly (development and most tests)
+or on a real Celery worker with a Redis broker (production), which the last test
+runs. That test skips only when Redis is unreachable, and fails instead in CI.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+import redis
+import time_machine
+from celery import Celery, _state
+from celery.contrib.testing.worker import start_worker
+from celery.signals import task_postrun
+from django.core import mail
+from django.db import connection, connections
+from django.utils import timezone
+
+from commonground.audit.models import AuditEntry
+from commonground.decisions import services
+from commonground.decisions.models import Option, TallyResult
+from commonground.decisions.tasks import count_election, decisions_sweep
+
+pytestmark = pytest.mark.django_db
+
+
+def tamper_with_first_option(election) -> None:
+    """Change a candidate's name behind the application's back (after the seal)."""
+    option = Option.objects.get(election=election, position=0)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Option._meta.db_table} SET label = %s WHERE id = %s",
+            ["Mallory", option.pk],
+        )
+
+
+def one_good_and_one_tampered(open_ballot, members, **spec):
+    good, tampered = open_ballot(**spec), open_ballot(**spec)
+    for election in (good, tampered):
+        services.ballot_cast(
+            member=members[0], election=election, marks={"rank_0": "1"}
+        )
+    tamper_with_first_option(tampered)
+    return good, tampered
+
+
+def test_the_sweep_reports_counted_and_refused_elections_separately(
+    open_ballot, members
+):
+    good, tampered = one_good_and_one_tampered(open_ballot, members)
+    with time_machine.travel(tampered.closes_at + timedelta(seconds=1), tick=False):
+        report = decisions_sweep.delay().get()
+        again = decisions_sweep.delay().get()
+    assert report["counted"] == 1 and report["refused"] == 1
+    assert report["failed"] == 0
+    assert TallyResult.objects.filter(election=good).exists()
+    assert not TallyResult.objects.filter(election=tampered).exists()
+    # The refused election stays due and is refused again, but audited only once.
+    assert again["counted"] == 0 and again["refused"] == 1
+    assert AuditEntry.objects.filter(action="election.count_refused").count() == 1
+
+
+def test_the_sweep_reports_every_step(open_ballot, members):
+    report = decisions_sweep.delay().get()
+    assert report == {
+        "sealed": 0,
+        "reminded": 0,
+        "counted": 0,
+        "refused": 0,
+        "failed": 0,
+        "sent": 0,
+        "lapsed": 0,
+    }
+
+
+def test_an_unexpected_error_in_one_count_is_reported_and_the_others_still_count(
+    open_ballot, members, monkeypatch
+):
+    first, second = open_ballot(), open_ballot()
+    for election in (first, second):
+        services.ballot_cast(
+            member=members[0], election=election, marks={"rank_0": "1"}
+        )
+    real_count = services.election_count
+
+    def count_or_crash(*, election_id):
+        if election_id == first.pk:
+            raise RuntimeError("the engine fell over")
+        return real_count(election_id=election_id)
+
+    monkeypatch.setattr(services, "election_count", count_or_crash)
+    with time_machine.travel(second.closes_at + timedelta(seconds=1), tick=False):
+        report = decisions_sweep.delay().get()
+    assert (report["counted"], report["refused"], report["failed"]) == (1, 0, 1)
+    assert TallyResult.objects.filter(election=second).exists()
+
+
+# On a real worker --------------------------------------------------------------------
+
+
+def redis_url() -> str:
+    """The Redis to run a worker against; skip without it, but never in CI."""
+    url = os.environ.get("COMMONGROUND_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        with redis.Redis.from_url(url, socket_connect_timeout=2) as client:
+            client.ping()
+    except redis.RedisError as error:
+        message = f"Redis not reachable at {url} ({error}): the worker test needs it"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message + " (CI=true: it must run, not skip)")
+        pytest.skip(message)
+    return url
+
+
+@contextmanager
+def worker_on_redis(url: str) -> Iterator[Celery]:
+    """A Celery worker thread consuming a queue of its own on Redis, not eager.
+
+    The app is configured like production (Django's CELERY_* settings) apart from
+    the broker, the result backend and a fresh queue name, so parallel test
+    processes never take each other's tasks. The tasks are the shared tasks of
+    decisions, registered by name as on a deployed worker. Afterwards the process's
+    current and default Celery app are the eager one again.
+    """
+    queue = f"commonground-test-{uuid.uuid4().hex}"
+    app = Celery("commonground-test-worker", set_as_current=False)
+    app.config_from_object("django.conf:settings", namespace="CELERY")
+    app.conf.update(
+        broker_url=url,
+        result_backend=url,
+        task_always_eager=False,
+        task_default_queue=queue,
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+        result_expires=300,
+    )
+
+    def close_worker_connections(**kwargs) -> None:
+        connections.close_all()  # the worker thread's own database connections
+
+    previous_default, previous_current = _state.default_app, _state._tls.current_app
+    task_postrun.connect(close_worker_connections, weak=False)
+    try:
+        with start_worker(app, perform_ping_check=False, shutdown_timeout=30):
+            yield app
+    finally:
+        task_postrun.disconnect(close_worker_connections)
+        _state.set_default_app(previous_default)
+        _state._set_current_app(previous_current)
+        with redis.Redis.from_url(url) as client:
+            for key in client.scan_iter(match=f"*{queue}*"):
+                client.delete(key)
+        app.close()
+
+
+@pytest.mark.django_db(transaction=True)  # the worker thread reads committed rows
+def test_on_a_real_worker_the_sweep_reports_what_the_worker_did(open_ballot, members):
+    url = redis_url()
+    closes_at = timezone.now() + timedelta(seconds=2)
+    good, tampered = one_good_and_one_tampered(
+        open_ballot, members, closes_at=closes_at
+    )
+    time.sleep(max(0.0, (closes_at - timezone.now()).total_seconds()) + 0.2)
+    mail.outbox.clear()
+    with worker_on_redis(url) as app:
+        assert app.conf.task_always_eager is False
+        sweep = decisions_sweep.delay()
+        report = sweep.get(timeout=60)
+        digest = count_election.delay(good.pk).get(timeout=60)
+        deadline = time.monotonic() + 30
+        while not any("Results" in m.subject for m in mail.outbox):
+            assert time.monotonic() < deadline, "the results email was never sent"
+            time.sleep(0.1)
+    assert sweep.backend.__class__.__name__ == "RedisBackend"
+    assert (report["counted"], report["refused"], report["failed"]) == (1, 1, 0)
+    assert TallyResult.objects.get(election=good).result_sha256 == digest
+    assert not TallyResult.objects.filter(election=tampered).exists()
+    assert AuditEntry.objects.filter(action="election.count_refused").count() == 1
+    # The results email went through the worker too: the good election's roll only.
+    results = [m for m in mail.outbox if "Results" in m.subject]
+    assert len(results) == good.seal.roll_size
