@@ -1028,6 +1028,7 @@ def election_count(*, election_id: int) -> TallyResult:
     with transaction.atomic():
         if not ElectionSeal.objects.filter(election=election).exists():
             _seal(election, now)
+            election.refresh_from_db()  # sealing drew the seed the definition holds
     seal = ElectionSeal.objects.get(election=election)
     options = list(Option.objects.filter(election=election).order_by("position"))
     member_ids = list(
