@@ -22,7 +22,6 @@ from commonground.members.selectors import (
 )
 
 from . import rules
-from .counting import round_sentence
 from .models import (
     Election,
     ElectionSeal,
@@ -33,6 +32,7 @@ from .models import (
     Proposal,
     TallyResult,
 )
+from .tally_adapter import round_sentence
 
 
 def visible_group(user: Any, group: Group) -> Viewer | None:

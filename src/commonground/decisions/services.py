@@ -27,12 +27,6 @@ from commonground.members.models import Group, Membership, User
 from commonground.members.selectors import group_active_member_count, viewer_for
 
 from . import notifications, papers, rules
-from .counting import (
-    METHOD_VERSION,
-    count_ballots,
-    definition_document,
-    election_outcome,
-)
 from .models import (
     Amendment,
     Ballot,
@@ -50,6 +44,12 @@ from .models import (
     TallyResult,
 )
 from .secrecy import sha256_text, tracker_code, voter_token
+from .tally_adapter import (
+    METHOD_VERSION,
+    count_ballots,
+    definition_document,
+    election_outcome,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from .. import counting, papers, selectors, services
+from .. import papers, selectors, services, tally_adapter
 from ..models import Election
 from .lookups import election_for_viewer
 
@@ -120,7 +120,7 @@ def _download_body(election: Election, result: Any, name: str) -> str | None:
         return papers.ballots_to_csv(candidates=candidates, papers=papers_list)
     if name == "summary-rctab.json":
         data = json.loads(result.result_json)
-        summary = counting.rctab_summary(
+        summary = tally_adapter.rctab_summary(
             data,
             contest=election.title,
             date=f"{election.closes_at:%Y-%m-%d}",

@@ -1,8 +1,8 @@
-"""From stored ballots to the tally engine and back: definitions, counts, outcomes, reports.
+"""The adapter to the tally engine: stored ballots in, counts, outcomes and reports out.
 
 Everything the engine needs is stored with the result (``TallyResult.engine_input`` and
 ``ballots_text``), so ``commonground tally`` on the published files gives the same
-``result_json`` (tests/decisions/test_decisions_results.py proves it).
+``result_json`` (tests/decisions/test_decisions_counting.py proves it).
 """
 
 from __future__ import annotations
