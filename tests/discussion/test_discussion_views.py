@@ -184,6 +184,36 @@ def test_member_cannot_remove_over_http(member_client, group, member):
     assert Comment.objects.get(pk=comment.pk).status == Comment.Status.VISIBLE
 
 
+def test_refused_moderation_page_says_why_and_links_back_to_the_thread(
+    member_client, group
+):
+    comment = services.comment_post(author=make_member(group), target=group, body="x")
+    url = reverse("discussion:comment_action", args=[comment.pk, "remove"])
+    next_url = f"{thread_url(group)}#discussion"
+    response = member_client.post(url, {"reason": "I dislike it", "next": next_url})
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "Only the group&#x27;s moderators can remove comments." in page
+    assert f'href="{next_url}"' in page
+
+
+def test_moderation_redirects_to_the_comment_with_a_message(client, group, member):
+    moderator = make_role(group, Role.MODERATOR)
+    comment = services.comment_post(author=member, target=group, body="x")
+    client.force_login(moderator)
+    url = reverse("discussion:comment_action", args=[comment.pk, "remove"])
+    response = client.post(url, {"reason": "Off topic"}, follow=True)
+    assert response.redirect_chain == [
+        (f"{thread_url(group)}#comment-{comment.pk}", 302)
+    ]
+    assert [str(m) for m in response.context["messages"]] == ["The comment is removed."]
+    again = client.post(url, {"reason": "Off topic"}, follow=True)
+    assert again.redirect_chain == [(f"{thread_url(group)}#comment-{comment.pk}", 302)]
+    assert [str(m) for m in again.context["messages"]] == [
+        "This comment is already removed."
+    ]
+
+
 def test_report_over_http_counts_once(member_client, group):
     comment = services.comment_post(author=make_member(group), target=group, body="x")
     url = reverse("discussion:comment_action", args=[comment.pk, "report"])

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from commonground.core.actions import RefusalPage, run_action
 from commonground.members.models import Group
 from commonground.members.selectors import viewer_for
 
@@ -61,6 +62,11 @@ def _back_to(request: HttpRequest, next_url: str, fallback: str) -> str:
     ):
         return next_url
     return fallback
+
+
+def _at_comment(url: str, comment: Comment) -> str:
+    """``url`` with its fragment replaced by the comment's anchor."""
+    return f"{url.split('#')[0]}#comment-{comment.pk}"
 
 
 def _errors_fragment(
@@ -155,7 +161,7 @@ def _posted(
         return render(request, "discussion/partials/comment.html", context, status=201)
     messages.success(request, "Your comment is posted.")
     back = _back_to(request, next_url, thread_url(target))
-    return redirect(f"{back.split('#')[0]}#comment-{comment.pk}")
+    return redirect(_at_comment(back, comment))
 
 
 MODERATION: dict[str, tuple[Callable[..., object], str, str]] = {
@@ -197,27 +203,16 @@ def comment_action(request: HttpRequest, comment_id: int, action: str) -> HttpRe
         )
         return redirect(back)
     back = _back_to(request, form.cleaned_data["next"], back)
-    try:
-        service(
+    return run_action(
+        request,
+        lambda: service(
             **{actor_arg: request.user},
             comment=comment,
             reason=form.cleaned_data["reason"],
-        )
-    except PermissionDenied as error:
-        return _refused(request, back, str(error))
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, success)
-    return redirect(f"{back.split('#')[0]}#comment-{comment.pk}")
-
-
-def _refused(request: HttpRequest, back: str, message: str) -> HttpResponse:
-    return render(
-        request,
-        "discussion/refused.html",
-        {"message": message, "back": back},
-        status=403,
+        ),
+        success_message=success,
+        redirect_to=_at_comment(back, comment),
+        forbidden_page=RefusalPage(template="discussion/refused.html", back=back),
     )
 
 
