@@ -3,7 +3,7 @@ tracker, or shows the paper again with what to fix (full page or htmx fragment).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -12,13 +12,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from commonground.core.http import HtmxRequest
+from commonground.members.http import MemberRequest
 
 from .. import papers, services
 from .elections import election_context
 from .lookups import election_for_viewer
-
-if TYPE_CHECKING:
-    from commonground.members.http import MemberRequest
 
 
 def _submitted_values(data: Any) -> dict[str, Any]:

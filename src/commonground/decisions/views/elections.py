@@ -3,7 +3,7 @@ member's paper), editing the definition until it opens, and opening it."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,14 +13,13 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from commonground.members.http import MemberRequest
+
 from .. import papers, rules, selectors, services
 from ..forms import ElectionEditForm, ElectionForm, NominationForm, OpenForm, ReasonForm
 from ..models import Election
 from .lookups import election_for_viewer, group_for_viewer
 from .submissions import result_or_form_errors, run_form_action
-
-if TYPE_CHECKING:
-    from commonground.members.http import MemberRequest
 
 
 def _election_spec(data: dict[str, Any]) -> services.ElectionSpec:

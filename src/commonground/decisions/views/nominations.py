@@ -4,7 +4,6 @@ hustings), fellow members second them, and returning officers may reject one."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -13,15 +12,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from commonground.core.actions import run_action
+from commonground.members.http import MemberRequest
 
 from .. import services
 from ..forms import NominationForm
 from ..models import Nomination
 from .lookups import election_for_viewer
 from .submissions import REFUSALS, run_form_action
-
-if TYPE_CHECKING:
-    from commonground.members.http import MemberRequest
 
 
 @login_required

@@ -4,7 +4,6 @@ support, amendments, and sending a supported proposal to the vote."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from commonground.core.actions import run_action
+from commonground.members.http import MemberRequest
 from commonground.members.selectors import subtree_active_members
 
 from .. import rules, services
@@ -21,9 +21,6 @@ from ..forms import AmendmentForm, ProposalForm
 from ..models import Amendment, Proposal
 from .lookups import group_for_viewer, proposal_for_viewer
 from .submissions import REFUSALS, result_or_form_errors, run_form_action
-
-if TYPE_CHECKING:
-    from commonground.members.http import MemberRequest
 
 
 def _detail_url(proposal: Proposal) -> str:
