@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _fairness, _legacy, _lottery
+from . import _fairness, _greedy, _lottery
 from ._highs import PanelFinder
 from ._instance import Instance, compile_instance
 from ._model import Person, Quota, SortitionError, SortitionInputError
@@ -271,7 +271,7 @@ def select_panel(
     solver_rng, lottery_rng, order_rng = rng.spawn(3)
     trace: dict[str, Any] = {"types": instance.type_count}
     if algorithm == "legacy":
-        distribution = _legacy.legacy(instance, solver_rng, legacy_draws)
+        distribution = _greedy.legacy(instance, solver_rng, legacy_draws)
         trace["legacy_draws"] = legacy_draws
     else:
         fairness_trace = _fairness.FairnessTrace()

@@ -1,4 +1,4 @@
-"""The older greedy stratified draw, simulated to estimate its probabilities.
+"""The greedy stratified draw ("legacy" method), simulated to estimate its probabilities.
 
 Kept for comparison: it is how many organisers selected panels before
 LEXIMIN. One draw fills the panel seat by seat. While some quota value is still
