@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from commonground.engines.tally import count, load_ballots
-from commonground.engines.tally._readers import read_blt
+from commonground.engines.tally._blt import read_blt
 from commonground.engines.tally._result import parse_decimal
 from support import shared_data
 

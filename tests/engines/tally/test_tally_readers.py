@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from commonground.engines.tally import TallyInputError, count, load_ballots
-from commonground.engines.tally._readers import read_blt
+from commonground.engines.tally._blt import read_blt
 
 
 def write(tmp_path: Path, name: str, data: bytes | str) -> Path:

@@ -1,8 +1,9 @@
-"""Ballot file readers (spec §6): BLT, simple CSV (ranked or grid), PrefLib.
+"""Ballot file readers (spec §6): ``load_ballots``, simple CSV, PrefLib.
 
 ``load_ballots`` reads and validates a whole file before anything is counted;
 any problem raises :class:`TallyInputError` naming file, location and field.
-CDF JSON and ES&S xlsx files are read by the ``rctab`` subpackage's readers.
+BLT files are read by :mod:`._blt`; CDF JSON and ES&S xlsx files by the
+``rctab`` subpackage's readers.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ._blt import decode_text, read_blt
 from ._election import (
     MAX_BALLOT_WEIGHT,
     BallotTable,
@@ -142,261 +144,6 @@ def _detect(path: Path) -> str:
         "input-format",
         "cannot tell the format from the name or content; use --input-format",
     )
-
-
-def _decode(data: bytes) -> str:
-    text = data.decode("utf-8", "surrogateescape")
-    return text[1:] if text.startswith("\ufeff") else text
-
-
-# ---------------------------------------------------------------------------
-# BLT
-
-
-def _unquote_tokens(line: str) -> list[str] | None:
-    """Quoted tokens of a line (``""`` inside = one quote), or None if unquoted."""
-    stripped = line.strip()
-    if not stripped.startswith('"'):
-        return None
-    tokens: list[str] = []
-    i = 0
-    n = len(stripped)
-    while i < n:
-        while i < n and stripped[i] in " \t,":
-            i += 1
-        if i >= n:
-            break
-        if stripped[i] != '"':
-            # Unquoted trailing text after quoted tokens: keep as a token.
-            tokens.append(stripped[i:].strip())
-            break
-        i += 1
-        buffer: list[str] = []
-        while True:
-            if i >= n:
-                return None
-            ch = stripped[i]
-            if ch == '"':
-                if i + 1 < n and stripped[i + 1] == '"':
-                    buffer.append('"')
-                    i += 2
-                    continue
-                i += 1
-                break
-            buffer.append(ch)
-            i += 1
-        tokens.append("".join(buffer))
-    return tokens
-
-
-def _blt_name(line: str) -> str:
-    tokens = _unquote_tokens(line)
-    if tokens:
-        return tokens[0]
-    text = line.strip()
-    return text[:-1].rstrip() if text.endswith(",") else text
-
-
-class _LineError(Exception):
-    """A problem in one BLT ballot line; the caller adds the line number."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-
-
-def read_blt(data: bytes, path: str | Path = "<blt>") -> Election:
-    """Parse BLT (ERS/OpenSTV/Droop) ballot text; names are kept byte-exact."""
-    text = _decode(data)
-    raw_lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    stripped = [line.strip() for line in raw_lines]
-    total = len(stripped)
-
-    def next_line(position: int) -> int:
-        while position < total and not stripped[position]:
-            position += 1
-        return position
-
-    last_line = total
-    while last_line > 0 and not stripped[last_line - 1]:
-        last_line -= 1
-    position = next_line(0)
-    if position >= total:
-        raise TallyInputError(path, "line 1", "header", "the file is empty")
-    number = position + 1
-    parts = _clean(stripped[position]).split()
-    if len(parts) != 2 or not all(p.isdigit() for p in parts):
-        raise TallyInputError(
-            path, f"line {number}", "header", "expected 'CANDIDATES SEATS'"
-        )
-    count, seats = int(parts[0]), int(parts[1])
-    if count < 1:
-        raise TallyInputError(path, f"line {number}", "header", "no candidates")
-    if seats < 1 or seats > count:
-        raise TallyInputError(
-            path, f"line {number}", "seats", f"{seats} seats for {count} candidates"
-        )
-    nicknames: dict[str, int] = {}
-    withdrawn: set[int] = set()
-    tie_order: list[int] | None = None
-
-    def candidate(token: str, field: str) -> int:
-        if token in nicknames:
-            return nicknames[token]
-        if not token.isdigit():
-            raise _LineError(field, f"{token!r} is not a candidate number")
-        value = int(token)
-        if not 1 <= value <= count:
-            raise _LineError(
-                field, f"candidate number {value} is out of range 1..{count}"
-            )
-        return value - 1
-
-    # Option lines between the header and the ballots.
-    position = next_line(position + 1)
-    while position < total:
-        number = position + 1
-        line = _clean(stripped[position])
-        try:
-            if line.startswith("-"):
-                for token in line.split():
-                    if not re.fullmatch(r"-\d+", token):
-                        raise _LineError("withdrawn", f"bad entry {token!r}")
-                    withdrawn.add(candidate(token[1:], "withdrawn"))
-            elif line.startswith("["):
-                match = re.fullmatch(r"\[\s*(\w+)\s*(.*?)\s*\]", line)
-                if not match:
-                    raise _LineError("option", "unterminated [option] line")
-                keyword, arguments = match.group(1).lower(), match.group(2).split()
-                if keyword == "nick":
-                    if len(arguments) != count:
-                        raise _LineError(
-                            "nick", f"{len(arguments)} nicknames for {count} candidates"
-                        )
-                    nicknames = {nick: i for i, nick in enumerate(arguments)}
-                elif keyword == "withdrawn":
-                    withdrawn.update(candidate(t, "withdrawn") for t in arguments)
-                elif keyword == "tie":
-                    tie_order = [candidate(t, "tie") for t in arguments]
-                    if len(set(tie_order)) != len(tie_order):
-                        raise _LineError("tie", "a candidate is listed twice")
-                # Other options ([droop ...], [undeclared ...]) change no count.
-            else:
-                break
-        except _LineError as error:
-            raise TallyInputError(
-                path, f"line {number}", error.field, error.message
-            ) from None
-        position = next_line(position + 1)
-    start = position
-    end = _terminator(stripped, start)
-    if end is None:
-        raise TallyInputError(
-            path,
-            f"line {max(last_line, 1)}",
-            "ballots",
-            "missing the 0 line that ends the ballots",
-        )
-
-    def parse(line: str) -> tuple[Ranking, int]:
-        tokens = line.split()
-        if tokens and tokens[0].startswith("("):
-            tokens = tokens[1:]
-        if not tokens:
-            raise _LineError("ballot", "empty ballot line")
-        weight_text = tokens[0]
-        if not weight_text.isdigit() or not 0 < int(weight_text) <= MAX_BALLOT_WEIGHT:
-            raise _LineError(
-                "weight",
-                f"{weight_text!r} is not a positive integer up to {MAX_BALLOT_WEIGHT}",
-            )
-        if tokens[-1] != "0":
-            raise _LineError("ballot", "the ballot does not end with 0")
-        groups: list[tuple[int, ...]] = []
-        for token in tokens[1:-1]:
-            if token == "0":
-                raise _LineError("ballot", "0 before the end of the ballot")
-            if token == "-":
-                groups.append(())
-                continue
-            groups.append(
-                tuple(candidate(part, "preference") for part in token.split("="))
-            )
-        return tuple(groups), int(weight_text)
-
-    # Identical ballot lines are parsed once: large files repeat them often.
-    ballots: dict[Ranking, int] = {}
-    for line, times in Counter(stripped[start:end]).items():
-        if not line:
-            continue
-        try:
-            key, weight = parse(_clean(line))
-        except _LineError as error:
-            where = stripped.index(line, start) + 1
-            raise TallyInputError(
-                path, f"line {where}", error.field, error.message
-            ) from None
-        ballots[key] = ballots.get(key, 0) + weight * times
-    names: list[str] = []
-    position = next_line(end + 1)
-    for _ in range(count):
-        if position >= total:
-            raise TallyInputError(
-                path,
-                f"line {last_line}",
-                "candidates",
-                f"{len(names)} candidate names for {count} candidates",
-            )
-        name = _blt_name(_strip_comma(raw_lines[position]))
-        if name in names:
-            raise TallyInputError(
-                path, f"line {position + 1}", "candidate", f"duplicate name {name!r}"
-            )
-        names.append(name)
-        position = next_line(position + 1)
-    title = ""
-    if position < total:
-        title = _blt_name(_strip_comma(raw_lines[position]))
-    return Election(
-        tuple(names),
-        ballots,
-        withdrawn=frozenset(withdrawn),
-        title=title,
-        tie_order=tuple(tie_order) if tie_order is not None else None,
-        seats=seats,
-        source_file=Path(str(path)).name,
-        source_format="blt",
-    )
-
-
-def _clean(line: str) -> str:
-    """A stripped line without one trailing comma."""
-    return line[:-1].rstrip() if line.endswith(",") else line
-
-
-def _terminator(stripped: list[str], start: int) -> int | None:
-    """Index of the ``0`` line that ends the ballots, or None."""
-    found = [_index(stripped, text, start) for text in ("0", "0,")]
-    hits = [i for i in found if i is not None]
-    if hits:
-        return min(hits)
-    for index in range(start, len(stripped)):
-        if _clean(stripped[index]) == "0":
-            return index
-    return None
-
-
-def _index(items: list[str], value: str, start: int) -> int | None:
-    try:
-        return items.index(value, start)
-    except ValueError:
-        return None
-
-
-def _strip_comma(line: str) -> str:
-    stripped = line.rstrip()
-    return stripped[:-1] if stripped.endswith(",") else line
 
 
 # ---------------------------------------------------------------------------
@@ -619,7 +366,7 @@ def _read_grid_rows(
 
 def read_preflib(data: bytes, path: str | Path = "<preflib>") -> Election:
     """Read PrefLib strict-order-incomplete or ties-order-complete data."""
-    text = _decode(data)
+    text = decode_text(data)
     names: dict[int, str] = {}
     ballots: dict[Ranking, int] = {}
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
