@@ -14,6 +14,7 @@ from django.db import connection
 from commonground.audit.models import AuditEntry
 from commonground.decisions import selectors, services
 from commonground.decisions.models import Option, TallyResult
+from commonground.decisions.services import results
 from commonground.decisions.views import results as views
 from commonground.engines.tally import Election as TallyElection
 from commonground.engines.tally import count
@@ -169,7 +170,7 @@ def test_a_count_killed_half_way_leaves_nothing_and_a_rerun_gives_the_same_resul
         raise SystemExit("worker killed after writing the result row")
 
     with close(election):
-        monkeypatch.setattr(services, "_record_outcome_on_proposal", crash)
+        monkeypatch.setattr(results, "proposal_settle_outcome", crash)
         with pytest.raises(SystemExit):
             services.election_count(election_id=election.pk)
         assert TallyResult.objects.count() == 0

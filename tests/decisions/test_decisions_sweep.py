@@ -27,6 +27,7 @@ from django.utils import timezone
 from commonground.audit.models import AuditEntry
 from commonground.decisions import services
 from commonground.decisions.models import Option, TallyResult
+from commonground.decisions.services import results
 from commonground.decisions.tasks import count_election, decisions_sweep
 
 pytestmark = pytest.mark.django_db
@@ -89,14 +90,14 @@ def test_an_unexpected_error_in_one_count_is_reported_and_the_others_still_count
         services.ballot_cast(
             member=members[0], election=election, marks={"rank_0": "1"}
         )
-    real_count = services.election_count
+    real_count = results.election_count
 
     def count_or_crash(*, election_id):
         if election_id == first.pk:
             raise RuntimeError("the engine fell over")
         return real_count(election_id=election_id)
 
-    monkeypatch.setattr(services, "election_count", count_or_crash)
+    monkeypatch.setattr(results, "election_count", count_or_crash)
     with time_machine.travel(second.closes_at + timedelta(seconds=1), tick=False):
         report = decisions_sweep.delay().get()
     assert (report["counted"], report["refused"], report["failed"]) == (1, 0, 1)

@@ -190,7 +190,7 @@ def _closed_ballot(leeds: Group, organiser: User, rng: random.Random) -> None:
         (2, 1),
         (0,),
     ]
-    with mock.patch.object(services, "_now", return_value=opens_at):
+    with mock.patch.object(services.clock, "now", return_value=opens_at):
         for voter in voters:
             order = rng.choice(preferences)
             marks = {f"rank_{p}": str(rank) for rank, p in enumerate(order, start=1)}

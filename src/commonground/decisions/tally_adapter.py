@@ -32,34 +32,6 @@ ENGINE_METHODS = {
 }
 
 
-def definition_document(
-    election: Election, member_ids: Sequence[int]
-) -> dict[str, Any]:
-    """The frozen definition whose SHA-256 is published when voting opens."""
-    roll_text = "\n".join(str(member_id) for member_id in sorted(member_ids))
-    options = list(election.options.order_by("position").values("position", "label"))
-    return {
-        "format": "commonground-election/1",
-        "election": election.pk,
-        "group": election.group_id,
-        "title": election.title,
-        "kind": election.kind,
-        "method": election.method,
-        "seats": election.seats,
-        "rules": election.rules if election.method == Method.STV else None,
-        "max_score": election.max_score,
-        "quorum_percent": election.quorum_percent,
-        "majority_percent": election.majority_percent,
-        "allow_revote": election.allow_revote,
-        "opens_at": election.opens_at.isoformat() if election.opens_at else None,
-        "closes_at": election.closes_at.isoformat() if election.closes_at else None,
-        "seed": election.seed,
-        "options": options,
-        "roll_size": len(member_ids),
-        "roll_sha256": sha256_text(roll_text),
-    }
-
-
 def engine_arguments(election: Election) -> dict[str, Any]:
     arguments: dict[str, Any] = {
         "method": ENGINE_METHODS[Method(election.method)],
@@ -126,9 +98,20 @@ def count_ballots(
         },
         ballots_text=ballots_text,
         ballots_sha256=sha256_text(ballots_text),
-        result_json=json.dumps(result, ensure_ascii=False, separators=(",", ":")),
+        result_json=result_json(result),
         result=result,
     )
+
+
+def result_json(result: Mapping[str, Any]) -> str:
+    """The published result file: compact UTF-8 JSON in the engine's own key order.
+
+    Deliberately not ``core.canonical.canonical_json`` (which sorts keys): the file
+    reads in the engine's order (format, method, ..., rounds, winners), its SHA-256 is
+    stored in every TallyResult and published, and a re-count must give the same
+    bytes as ``json.dumps`` of the engine's ``to_dict()``, which the tests compare.
+    """
+    return json.dumps(result, ensure_ascii=False, separators=(",", ":"))
 
 
 def election_outcome(
@@ -263,32 +246,7 @@ def rctab_summary(
             ("eliminated", n) for n in sorted(round_data.get("excluded", []))
         ]
         for key, name in leaving:
-            transfers: dict[str, str] = {}
-            # The round that moves this candidate's votes: usually the next one; an
-            # STV surplus may wait for a larger one to be transferred first.
-            moving = next(
-                (
-                    later
-                    for later in range(index + 1, len(rounds))
-                    if name in rounds[later].get("subject", [])
-                ),
-                None,
-            )
-            if moving is not None:
-                following = rounds[moving]
-                for receiver, amount in following.get("transfers", {}).items():
-                    if receiver != name and Decimal(amount) > 0:
-                        transfers[receiver] = _plain(amount)
-                exhausted_before = Decimal(rounds[moving - 1].get("exhausted", "0"))
-                exhausted_after = Decimal(following.get("exhausted", "0"))
-                if exhausted_after > exhausted_before:
-                    transfers["exhausted"] = _plain(
-                        str(exhausted_after - exhausted_before)
-                    )
-                # What truncation kept back (Scottish/WIGM rules): RCTab's term.
-                lost = Decimal(following.get("rounding_loss", "0") or "0")
-                if lost > 0:
-                    transfers["residual surplus"] = _plain(str(lost))
+            transfers = _rctab_transfers(rounds, index, name)
             tally_results.append({key: name, "transfers": transfers})
         for name in round_data.get("excluded", []):
             previously_out.add(name)
@@ -327,6 +285,38 @@ def rctab_summary(
             "undervotes": int(Decimal(result["input"]["invalid"]["count"])),
         },
     }
+
+
+def _rctab_transfers(
+    rounds: Sequence[Mapping[str, Any]], index: int, name: str
+) -> dict[str, str]:
+    """Where the votes of ``name`` (elected or out in round ``index``) went next."""
+    transfers: dict[str, str] = {}
+    # The round that moves this candidate's votes: usually the next one; an
+    # STV surplus may wait for a larger one to be transferred first.
+    moving = next(
+        (
+            later
+            for later in range(index + 1, len(rounds))
+            if name in rounds[later].get("subject", [])
+        ),
+        None,
+    )
+    if moving is None:
+        return transfers
+    following = rounds[moving]
+    for receiver, amount in following.get("transfers", {}).items():
+        if receiver != name and Decimal(amount) > 0:
+            transfers[receiver] = _plain(amount)
+    exhausted_before = Decimal(rounds[moving - 1].get("exhausted", "0"))
+    exhausted_after = Decimal(following.get("exhausted", "0"))
+    if exhausted_after > exhausted_before:
+        transfers["exhausted"] = _plain(str(exhausted_after - exhausted_before))
+    # What truncation kept back (Scottish/WIGM rules): RCTab's term.
+    lost = Decimal(following.get("rounding_loss", "0") or "0")
+    if lost > 0:
+        transfers["residual surplus"] = _plain(str(lost))
+    return transfers
 
 
 def _plain(value: str) -> str:
