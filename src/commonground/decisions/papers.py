@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from commonground.core.canonical import canonical_json
 
 from .models import Method
 
@@ -36,7 +37,8 @@ class PaperErrors(Exception):
 
 
 def serialise(paper: Mapping[str, Any]) -> str:
-    return json.dumps(paper, sort_keys=True, separators=(",", ":"))
+    """The paper as canonical JSON (what is stored, hashed and counted)."""
+    return canonical_json(paper)
 
 
 def _first(data: Mapping[str, Any], name: str) -> str:

@@ -17,19 +17,19 @@ from .lookups import election_for_viewer
 
 
 def _counted(election: Election) -> Any:
-    """The published result, counting now (in the background task) if voting has closed.
+    """The published result, counting it now if voting has closed and nobody has yet.
 
-    A refused count (the definition no longer matches its seal) publishes nothing;
-    the refusal is in the audit log and the page says so.
+    The count runs in this request (the engine is fast, and counting is idempotent:
+    a second viewer gets the stored result), so the page is right whether or not a
+    worker is running. A refused count (the definition no longer matches its seal)
+    publishes nothing; the refusal is in the audit log and the page says so.
     """
     if election.phase_at(timezone.now()) != "closed":
         return None
     result = selectors.published_result(election)
     if result is None:
-        from ..tasks import count_election
-
         try:
-            count_election.delay(election.pk)
+            services.election_count(election_id=election.pk)
         except services.IntegrityMismatch:
             return None
         result = selectors.published_result(election)
