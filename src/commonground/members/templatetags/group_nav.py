@@ -1,0 +1,58 @@
+"""``{% group_nav group viewer "current-key" %}``: a group's navigation, on every group page.
+
+One bar for every capability: the group's overview, each app's registered section
+the viewer may see (``commonground.core.capabilities``), the members list and the
+log for members, and the organiser tools for those who manage the group.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from commonground.core.capabilities import group_links_for
+
+from ..selectors import viewer_for
+
+register = template.Library()
+
+
+@register.inclusion_tag("members/partials/group_nav.html", takes_context=True)
+def group_nav(
+    context: template.Context, group: Any, viewer: Any = None, current: str = ""
+) -> dict[str, Any]:
+    if viewer is None:
+        viewer = viewer_for(context["request"].user, group)
+    items = [
+        {
+            "key": "overview",
+            "label": _("Overview"),
+            "url": reverse("members:group", args=[group.slug]),
+        }
+    ]
+    items += group_links_for(group, viewer)
+    if viewer.is_member or viewer.can_manage:
+        items += [
+            {
+                "key": "members",
+                "label": _("Members"),
+                "url": reverse("members:group_members", args=[group.slug]),
+            },
+            {
+                "key": "log",
+                "label": _("Audit log"),
+                "url": reverse("members:group_log", args=[group.slug]),
+            },
+        ]
+    if viewer.can_manage:
+        items.append(
+            {
+                "key": "manage",
+                "label": _("Organiser tools"),
+                "url": reverse("members:group_manage", args=[group.slug]),
+            }
+        )
+    return {"group": group, "items": items, "current": current}
