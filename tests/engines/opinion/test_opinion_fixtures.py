@@ -19,20 +19,20 @@ from opinion_conformance import (
 )
 
 from commonground.engines.opinion import read_polis_api_json
-from commonground.engines.opinion._polis import (
-    _group_votes,
-    _labels_of,
-    _project,
+from commonground.engines.opinion._polis._kmeans import (
+    distance_matrix,
+    kmeans,
+    silhouette,
+)
+from commonground.engines.opinion._polis._pca import _project
+from commonground.engines.opinion._polis._state import _group_votes
+from commonground.engines.opinion._polis._stats import (
     majority_consensus,
     priorities,
     repness_stats,
     select_representative,
 )
-from commonground.engines.opinion._polis_kmeans import (
-    distance_matrix,
-    kmeans,
-    silhouette,
-)
+from commonground.engines.opinion._polis._tick import _labels_of
 
 # Fixtures whose stored projections and priorities are self-consistent (§8.1).
 CONSISTENT = tuple(f for f in FIXTURES if f != "50ptpt-3gp-strict-no-meta")

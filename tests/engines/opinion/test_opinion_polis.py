@@ -15,8 +15,7 @@ from commonground.engines.opinion import (
     StatementTable,
     VoteTable,
 )
-from commonground.engines.opinion._polis import _smooth, priorities, repness_stats
-from commonground.engines.opinion._polis_kmeans import (
+from commonground.engines.opinion._polis._kmeans import (
     Clusters,
     clojure_hash_order,
     distance_matrix,
@@ -24,6 +23,8 @@ from commonground.engines.opinion._polis_kmeans import (
     murmur3_hash_long,
     silhouette,
 )
+from commonground.engines.opinion._polis._stats import priorities, repness_stats
+from commonground.engines.opinion._polis._tick import _smooth
 from commonground.engines.opinion._result import json_value, orientation_signs
 
 
