@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from django.apps import apps
@@ -52,12 +53,42 @@ class DashboardPanel:
 
 
 @dataclass(frozen=True)
+class NeedsYou:
+    """Something in a group waiting for this member: a ballot closing tomorrow, a
+    proposal one supporter short, applications to decide."""
+
+    text: Label
+    url: str
+    due: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Activity:
+    """One line of a group's recent activity (a ballot opened, a proposal published)."""
+
+    when: datetime
+    text: Label
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class GroupOverview:
+    """An app's part of a group's overview page."""
+
+    needs_you: list[NeedsYou] = field(default_factory=list)
+    activity: list[Activity] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class GroupSection:
     """An app's section of a group's navigation, shown when ``visible(viewer)`` is true.
 
     ``viewer`` is what the signed-in (or anonymous) user is to the group (see
     ``commonground.members.selectors.Viewer``); the URL is reversed with the group's
-    slug as its only argument.
+    slug as its only argument. ``count(group, viewer)`` gives the number of open
+    items shown beside the label and ``overview(group, viewer)`` the section's part
+    of the group's overview; neither is called for a viewer who may not see the
+    section, and each runs a fixed number of queries.
     """
 
     key: str
@@ -65,6 +96,8 @@ class GroupSection:
     url_name: str
     visible: Callable[[Any], bool]
     order: int = 100
+    count: Callable[[Any, Any], int] | None = None
+    overview: Callable[[Any, Any], GroupOverview] | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +123,7 @@ class Capability:
 
 
 _registry: dict[str, Capability] = {}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def register(capability: Capability) -> None:
@@ -130,17 +164,41 @@ def group_sections() -> list[GroupSection]:
     return sorted(sections, key=lambda section: (section.order, section.key))
 
 
-def group_links_for(group: Any, viewer: Any) -> list[dict[str, str]]:
-    """The group navigation this viewer may see: label and URL per visible section."""
-    return [
-        {
+def visible_sections(viewer: Any) -> list[GroupSection]:
+    return [section for section in group_sections() if section.visible(viewer)]
+
+
+def group_links_for(
+    group: Any, viewer: Any, *, with_counts: bool = False
+) -> list[dict[str, Any]]:
+    """The group navigation this viewer may see: label, URL (and count) per section."""
+    links: list[dict[str, Any]] = []
+    for section in visible_sections(viewer):
+        link: dict[str, Any] = {
             "key": section.key,
             "label": str(section.label),
             "url": reverse(section.url_name, args=[group.slug]),
         }
-        for section in group_sections()
-        if section.visible(viewer)
-    ]
+        if with_counts and section.count is not None:
+            link["count"] = section.count(group, viewer)
+        links.append(link)
+    return links
+
+
+def group_overview(
+    group: Any, viewer: Any, *, activity_limit: int = 10
+) -> GroupOverview:
+    """What needs this viewer in the group (soonest first) and its recent activity."""
+    needs: list[NeedsYou] = []
+    activity: list[Activity] = []
+    for section in visible_sections(viewer):
+        if section.overview is not None:
+            part = section.overview(group, viewer)
+            needs += part.needs_you
+            activity += part.activity
+    needs.sort(key=lambda item: (item.due is None, item.due or _EPOCH))
+    activity.sort(key=lambda item: item.when, reverse=True)
+    return GroupOverview(needs_you=needs, activity=activity[:activity_limit])
 
 
 def personal_data_exporters() -> Iterator[tuple[str, Callable[[Any], Any]]]:

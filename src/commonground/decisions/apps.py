@@ -38,6 +38,8 @@ class DecisionsConfig(AppConfig):
                         url_name="decisions:group_decisions",
                         visible=rules.can_see_group_decisions,
                         order=30,
+                        count=selectors.group_open_items,
+                        overview=selectors.group_overview,
                     ),
                 ),
                 personal_data={"decisions": selectors.personal_data_decisions},

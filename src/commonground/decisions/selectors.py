@@ -11,8 +11,12 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from commonground.core.capabilities import Activity, GroupOverview, NeedsYou
 from commonground.members.models import Group
 from commonground.members.selectors import (
     Viewer,
@@ -322,6 +326,104 @@ def readable_ballots(result: TallyResult) -> list[str]:
                 )
             )
     return lines
+
+
+# The group's home ---------------------------------------------------------------------
+
+
+def group_open_items(group: Group, viewer: Any = None) -> int:
+    """Ballots open now plus proposals gathering support, in this group: two queries."""
+    now = timezone.now()
+    ballots = Election.objects.filter(
+        group=group, opens_at__lte=now, closes_at__gt=now
+    ).count()
+    proposals = Proposal.objects.filter(
+        group=group, status=Proposal.Status.DISCUSSION
+    ).count()
+    return ballots + proposals
+
+
+def group_overview(group: Group, viewer: Viewer) -> GroupOverview:
+    """What waits for this member in the group, and its recent decisions: four queries."""
+    now = timezone.now()
+    needs: list[NeedsYou] = []
+    user = viewer.user
+    if rules.can_take_part(viewer):
+        ballots = (
+            Election.objects.filter(group=group, opens_at__lte=now, closes_at__gt=now)
+            .filter(Q(roll__member=user) | Q(seal__isnull=True))
+            .exclude(participations__member=user)
+            .distinct()
+            .order_by("closes_at")[:10]
+        )
+        needs += [
+            NeedsYou(
+                text=_("Vote: %(title)s") % {"title": election.title},
+                url=reverse("decisions:election_detail", args=[election.pk]),
+                due=election.closes_at,
+            )
+            for election in ballots
+        ]
+        proposals = (
+            Proposal.objects.filter(group=group, status=Proposal.Status.DISCUSSION)
+            .exclude(supports__member=user)
+            .annotate(supporter_count=Count("supports"))
+            .order_by("support_closes_at")[:10]
+        )
+        needs += [_support_needed(proposal) for proposal in proposals]
+    return GroupOverview(needs_you=needs, activity=_recent_decisions(group, now))
+
+
+def _support_needed(proposal: Any) -> NeedsYou:
+    """``proposal`` carries its ``supporter_count`` (annotated)."""
+    short = max((proposal.supporters_needed or 0) - proposal.supporter_count, 0)
+    if short:
+        text = ngettext(
+            "%(title)s: %(count)d more supporter needed",
+            "%(title)s: %(count)d more supporters needed",
+            short,
+        ) % {"title": proposal.title, "count": short}
+    else:
+        text = _("%(title)s: gathering support") % {"title": proposal.title}
+    return NeedsYou(
+        text=text,
+        url=reverse("decisions:proposal_detail", args=[proposal.pk]),
+        due=proposal.support_closes_at,
+    )
+
+
+def _recent_decisions(group: Group, now: datetime) -> list[Activity]:
+    activity: list[Activity] = []
+    for election in Election.objects.filter(group=group, opens_at__lte=now).order_by(
+        "-opens_at"
+    )[:5]:
+        url = reverse("decisions:election_detail", args=[election.pk])
+        activity.append(
+            Activity(
+                when=election.opens_at or now,
+                text=_("Ballot opened: %(title)s") % {"title": election.title},
+                url=url,
+            )
+        )
+        if election.closes_at and election.closes_at <= now:
+            activity.append(
+                Activity(
+                    when=election.closes_at,
+                    text=_("Ballot closed: %(title)s") % {"title": election.title},
+                    url=url,
+                )
+            )
+    for proposal in Proposal.objects.filter(
+        group=group, published_at__isnull=False
+    ).order_by("-published_at")[:5]:
+        activity.append(
+            Activity(
+                when=proposal.published_at or now,
+                text=_("Proposal published: %(title)s") % {"title": proposal.title},
+                url=reverse("decisions:proposal_detail", args=[proposal.pk]),
+            )
+        )
+    return activity
 
 
 # Dashboard ----------------------------------------------------------------------------

@@ -23,6 +23,8 @@ class DiscussionConfig(AppConfig):
                         url_name="discussion:moderation",
                         visible=rules.can_moderate_group,
                         order=90,
+                        count=selectors.moderation_waiting,
+                        overview=selectors.moderation_overview,
                     ),
                 ),
                 personal_data={"comments": selectors.comments_for_export},

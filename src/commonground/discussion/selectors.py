@@ -8,7 +8,11 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import Count
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils.translation import ngettext
+
+from commonground.core.capabilities import GroupOverview, NeedsYou
 
 from . import rules
 from .models import Comment
@@ -178,15 +182,12 @@ class QueueItem:
 def moderation_queue(group: Any, *, limit: int = 200) -> list[QueueItem]:
     """Comments in the group's subtree hidden by reports or with open reports, most
     reported first. Two queries whatever the numbers."""
-    from django.db.models import Prefetch, Q
-    from django.urls import reverse
+    from django.db.models import Prefetch
 
     from .models import CommentReport
 
     comments = (
-        Comment.objects.filter(group__path__startswith=group.path)
-        .filter(Q(status=Comment.Status.HIDDEN) | Q(report_count__gt=0))
-        .exclude(status=Comment.Status.REMOVED)
+        _waiting_comments(group)
         .select_related("author", "content_type")
         .prefetch_related(
             Prefetch(
@@ -214,3 +215,31 @@ def moderation_queue(group: Any, *, limit: int = 200) -> list[QueueItem]:
         )
         for comment in comments
     ]
+
+
+def _waiting_comments(group: Any) -> models.QuerySet[Comment]:
+    """Comments in the group's subtree hidden by reports or with open reports."""
+    return (
+        Comment.objects.filter(group__path__startswith=group.path)
+        .filter(Q(status=Comment.Status.HIDDEN) | Q(report_count__gt=0))
+        .exclude(status=Comment.Status.REMOVED)
+    )
+
+
+def moderation_waiting(group: Any, viewer: Any = None) -> int:
+    """Comments in the group's subtree waiting for a moderator (one query)."""
+    return _waiting_comments(group).count()
+
+
+def moderation_overview(group: Any, viewer: Any) -> GroupOverview:
+    """For moderators: how many reported comments wait for them (one query)."""
+    waiting = moderation_waiting(group)
+    if not waiting:
+        return GroupOverview()
+    text = ngettext(
+        "%(count)d reported comment waits for moderation.",
+        "%(count)d reported comments wait for moderation.",
+        waiting,
+    ) % {"count": waiting}
+    url = reverse("discussion:moderation", args=[group.slug])
+    return GroupOverview(needs_you=[NeedsYou(text=text, url=url)])

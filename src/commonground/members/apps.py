@@ -9,9 +9,14 @@ class MembersConfig(AppConfig):
     verbose_name = _("Members and groups")
 
     def ready(self) -> None:
-        from commonground.core.capabilities import Capability, DashboardPanel, register
+        from commonground.core.capabilities import (
+            Capability,
+            DashboardPanel,
+            GroupSection,
+            register,
+        )
 
-        from . import demo, selectors
+        from . import demo, rules, selectors
 
         register(
             Capability(
@@ -30,6 +35,31 @@ class MembersConfig(AppConfig):
                         template="members/panels/applications.html",
                         context=selectors.dashboard_pending_applications,
                         order=20,
+                    ),
+                ),
+                group_sections=(
+                    GroupSection(
+                        key="members",
+                        label=_("Members"),
+                        url_name="members:group_members",
+                        visible=rules.can_see_members,
+                        order=70,
+                    ),
+                    GroupSection(
+                        key="log",
+                        label=_("Audit log"),
+                        url_name="members:group_log",
+                        visible=rules.can_see_members,
+                        order=80,
+                    ),
+                    GroupSection(
+                        key="manage",
+                        label=_("Organiser tools"),
+                        url_name="members:group_manage",
+                        visible=rules.can_manage_group,
+                        order=95,
+                        count=selectors.group_pending_applications,
+                        overview=selectors.group_manage_overview,
                     ),
                 ),
                 audit_actions={

@@ -14,9 +14,12 @@ from operator import or_
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from commonground.audit import selectors as audit_selectors
+from commonground.core.capabilities import GroupOverview, NeedsYou
 
 from .models import Group, Membership, Role, RoleAssignment, User
 
@@ -247,6 +250,61 @@ def dashboard_pending_applications(request: Any) -> dict[str, Any]:
         .order_by("since")[:50]
     )
     return {"applications": applications}
+
+
+# The group's home: breadcrumbs, switcher, people in roles, organisers' open items.
+
+
+def group_ancestors(group: Group) -> list[Group]:
+    """The groups above this one, from the top of its tree down (one query)."""
+    ids = [pk for pk in group.ancestor_ids if pk != group.pk]
+    by_id = {
+        g.pk: g for g in Group.objects.filter(pk__in=ids).only("id", "name", "slug")
+    }
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
+def groups_of(user: Any) -> list[Group]:
+    """The groups the user is an active member of, by name, for the group switcher."""
+    if not user.is_authenticated:
+        return []
+    return list(
+        Group.objects.filter(
+            memberships__user=user, memberships__status=Membership.Status.ACTIVE
+        )
+        .only("id", "name", "slug")
+        .order_by("name", "id")
+    )
+
+
+def group_people_in_roles(group: Group) -> list[RoleAssignment]:
+    """Who holds a role here: on the group itself or on a group above it (one query)."""
+    return list(
+        RoleAssignment.objects.filter(group_id__in=group.ancestor_ids)
+        .select_related("user", "group")
+        .order_by("role", "user__display_name", "user_id")
+    )
+
+
+def group_pending_applications(group: Group, viewer: Any = None) -> int:
+    """Applications to join this group waiting for an organiser (one query)."""
+    return Membership.objects.filter(
+        group=group, status=Membership.Status.APPLIED
+    ).count()
+
+
+def group_manage_overview(group: Group, viewer: Any) -> GroupOverview:
+    """For organisers: the applications waiting for them (one query)."""
+    waiting = group_pending_applications(group)
+    if not waiting:
+        return GroupOverview()
+    text = ngettext(
+        "%(count)d application to join waits for a decision.",
+        "%(count)d applications to join wait for a decision.",
+        waiting,
+    ) % {"count": waiting}
+    url = reverse("members:group_manage", args=[group.slug])
+    return GroupOverview(needs_you=[NeedsYou(text=text, url=url)])
 
 
 def group_audit_entries(group: Group, limit: int = 200) -> list[dict[str, Any]]:

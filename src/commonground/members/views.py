@@ -15,9 +15,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from commonground.core.capabilities import group_links_for
+from commonground.core.capabilities import group_overview
 
-from . import selectors, services
+from . import rules, selectors, services
 from .forms import (
     DeleteAccountForm,
     GroupSettingsForm,
@@ -45,14 +45,14 @@ def _visible_group(request: HttpRequest, slug: str) -> tuple[Group, selectors.Vi
 def _members_only(request: HttpRequest, slug: str) -> tuple[Group, selectors.Viewer]:
     """A page for the group's members and managers only (the member list, the log)."""
     group, viewer = _visible_group(request, slug)
-    if not (viewer.is_member or viewer.can_manage):
+    if not rules.can_see_members(viewer):
         raise Http404("No such page")
     return group, viewer
 
 
 def _managed_group(request: HttpRequest, slug: str) -> tuple[Group, selectors.Viewer]:
     group, viewer = _visible_group(request, slug)
-    if not viewer.can_manage:
+    if not rules.can_manage_group(viewer):
         raise Http404("No such page")
     return group, viewer
 
@@ -70,6 +70,7 @@ def group_directory(request: HttpRequest) -> HttpResponse:
 
 
 def group_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """The group's home: what needs the member now, recent activity, people in roles."""
     group, viewer = _visible_group(request, slug)
     return render(
         request,
@@ -77,9 +78,12 @@ def group_detail(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "group": group,
             "viewer": viewer,
+            "ancestors": selectors.group_ancestors(group),
+            "my_groups": selectors.groups_of(request.user),
+            "overview": group_overview(group, viewer),
+            "people": selectors.group_people_in_roles(group),
             "children": selectors.group_children(group),
             "member_count": selectors.group_active_member_count(group),
-            "links": group_links_for(group, viewer),
         },
     )
 

@@ -1,8 +1,8 @@
 """``{% group_nav group viewer "current-key" %}``: a group's navigation, on every group page.
 
-One bar for every capability: the group's overview, each app's registered section
-the viewer may see (``commonground.core.capabilities``), the members list and the
-log for members, and the organiser tools for those who manage the group.
+One bar for every capability: the group's overview, then each app's registered
+section the viewer may see (``commonground.core.capabilities``), with its count of
+open items.
 """
 
 from __future__ import annotations
@@ -31,28 +31,7 @@ def group_nav(
             "key": "overview",
             "label": _("Overview"),
             "url": reverse("members:group", args=[group.slug]),
-        }
+        },
+        *group_links_for(group, viewer, with_counts=True),
     ]
-    items += group_links_for(group, viewer)
-    if viewer.is_member or viewer.can_manage:
-        items += [
-            {
-                "key": "members",
-                "label": _("Members"),
-                "url": reverse("members:group_members", args=[group.slug]),
-            },
-            {
-                "key": "log",
-                "label": _("Audit log"),
-                "url": reverse("members:group_log", args=[group.slug]),
-            },
-        ]
-    if viewer.can_manage:
-        items.append(
-            {
-                "key": "manage",
-                "label": _("Organiser tools"),
-                "url": reverse("members:group_manage", args=[group.slug]),
-            }
-        )
     return {"group": group, "items": items, "current": current}
