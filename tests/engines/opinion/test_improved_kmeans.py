@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from commonground.engines.opinion._improved_kmeans import (
+from commonground.engines.opinion._improved._kmeans import (
     adjusted_rand_index,
     bootstrap_stability,
     kmeans,

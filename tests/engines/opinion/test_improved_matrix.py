@@ -13,7 +13,7 @@ from commonground.engines.opinion._data import (
     concat_votes,
     final_votes,
 )
-from commonground.engines.opinion._improved_matrix import (
+from commonground.engines.opinion._improved._matrix import (
     canonical_votes,
     canonical_votes_memo,
     centred_matrix,

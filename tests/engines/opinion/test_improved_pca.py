@@ -11,7 +11,7 @@ import pytest
 from scipy import sparse
 from scipy.linalg import eigh
 
-from commonground.engines.opinion._improved_pca import top_two
+from commonground.engines.opinion._improved._pca import top_two
 
 
 @pytest.mark.parametrize(

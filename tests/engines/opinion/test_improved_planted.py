@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from commonground.engines.opinion import OpinionMap, StatementTable, VoteTable
-from commonground.engines.opinion._improved_kmeans import adjusted_rand_index
+from commonground.engines.opinion._improved._kmeans import adjusted_rand_index
 
 
 def profiles_of(groups: int, statements: int, seed: int) -> np.ndarray:

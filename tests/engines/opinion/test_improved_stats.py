@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy.special import ndtr
 
-from commonground.engines.opinion._improved_stats import (
+from commonground.engines.opinion._improved._stats import (
     benjamini_hochberg,
     group_aware,
     majority,

@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
 
-from ._data import VoteTable, canonical_order
+from .._data import VoteTable, canonical_order
 
 ArrayT = TypeVar("ArrayT", bound=np.ndarray[Any, Any])
 
