@@ -1,7 +1,8 @@
 """Reading RCTab configuration values and collecting the problems found.
 
-Shared by the section validators of :mod:`._config`: text, integer and boolean
-fields read the way RCTab reads them, and one list of problems for the report.
+Shared by the section validators (:mod:`._config`, :mod:`._config_rules`,
+:mod:`._config_sources`): text, integer and boolean fields read the way RCTab
+reads them, and one list of problems for the report.
 """
 
 from __future__ import annotations
