@@ -3,6 +3,23 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+# What the group log says for each action this app records.
+AUDIT_ACTIONS = {
+    "comment.removed": _("removed a comment"),
+    "comment.restored": _("restored a comment"),
+    "comment.reports_dismissed": _("dismissed reports on a comment"),
+    "comment.auto_hidden": _("hid a comment after several reports"),
+}
+
+# Entries written before action names were past tense keep their old names (the
+# log is hash-chained and never rewritten); they mean the current action.
+AUDIT_ALIASES = {
+    "comment.remove": "comment.removed",
+    "comment.restore": "comment.restored",
+    "comment.reports_dismiss": "comment.reports_dismissed",
+    "comment.auto_hide": "comment.auto_hidden",
+}
+
 
 class DiscussionConfig(AppConfig):
     name = "commonground.discussion"
@@ -28,17 +45,7 @@ class DiscussionConfig(AppConfig):
                     ),
                 ),
                 personal_data={"comments": selectors.comments_for_export},
-                audit_actions={
-                    "comment.removed": _("removed a comment"),
-                    "comment.restored": _("restored a comment"),
-                    "comment.reports_dismissed": _("dismissed reports on a comment"),
-                    "comment.auto_hidden": _("hid a comment after several reports"),
-                },
-                audit_aliases={
-                    "comment.remove": "comment.removed",
-                    "comment.restore": "comment.restored",
-                    "comment.reports_dismiss": "comment.reports_dismissed",
-                    "comment.auto_hide": "comment.auto_hidden",
-                },
+                audit_actions=AUDIT_ACTIONS,
+                audit_aliases=AUDIT_ALIASES,
             )
         )

@@ -3,6 +3,35 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+# What the group log says for each action this app records.
+AUDIT_ACTIONS = {
+    "membership.approved": _("approved an application"),
+    "membership.declined": _("declined an application"),
+    "membership.suspended": _("suspended a member"),
+    "membership.reinstated": _("reinstated a member"),
+    "membership.lapsed": _("marked a membership as lapsed"),
+    "role.assigned": _("assigned a role"),
+    "role.revoked": _("removed a role"),
+    "group.settings_changed": _("changed the group's settings"),
+    "group.created": _("created the group"),
+    "account.deleted": _("deleted their account"),
+}
+
+# Entries written before action names were past tense keep their old names (the
+# log is hash-chained and never rewritten); they mean the current action.
+AUDIT_ALIASES = {
+    "membership.approve": "membership.approved",
+    "membership.decline": "membership.declined",
+    "membership.suspend": "membership.suspended",
+    "membership.reinstate": "membership.reinstated",
+    "membership.lapse": "membership.lapsed",
+    "role.assign": "role.assigned",
+    "role.revoke": "role.revoked",
+    "group.settings": "group.settings_changed",
+    "group.create": "group.created",
+    "account.delete": "account.deleted",
+}
+
 
 class MembersConfig(AppConfig):
     name = "commonground.members"
@@ -62,32 +91,8 @@ class MembersConfig(AppConfig):
                         overview=selectors.group_manage_overview,
                     ),
                 ),
-                audit_actions={
-                    "membership.approved": _("approved an application"),
-                    "membership.declined": _("declined an application"),
-                    "membership.suspended": _("suspended a member"),
-                    "membership.reinstated": _("reinstated a member"),
-                    "membership.lapsed": _("marked a membership as lapsed"),
-                    "role.assigned": _("assigned a role"),
-                    "role.revoked": _("removed a role"),
-                    "group.settings_changed": _("changed the group's settings"),
-                    "group.created": _("created the group"),
-                    "account.deleted": _("deleted their account"),
-                },
-                # Entries written before action names were past tense keep their
-                # names (the log is hash-chained and never rewritten).
-                audit_aliases={
-                    "membership.approve": "membership.approved",
-                    "membership.decline": "membership.declined",
-                    "membership.suspend": "membership.suspended",
-                    "membership.reinstate": "membership.reinstated",
-                    "membership.lapse": "membership.lapsed",
-                    "role.assign": "role.assigned",
-                    "role.revoke": "role.revoked",
-                    "group.settings": "group.settings_changed",
-                    "group.create": "group.created",
-                    "account.delete": "account.deleted",
-                },
+                audit_actions=AUDIT_ACTIONS,
+                audit_aliases=AUDIT_ALIASES,
                 demo_seed=demo.seed,
             )
         )
