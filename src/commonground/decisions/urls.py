@@ -1,3 +1,5 @@
+"""URLs of proposals, amendments, ballots, elections, nominations and results."""
+
 from django.urls import path
 
 from . import views
