@@ -84,6 +84,31 @@ def draw_png(side: int, *, maskable: bool) -> Image.Image:
     return image.resize((side, side), Image.Resampling.LANCZOS)
 
 
+def _rgb(colour: str) -> tuple[int, int, int]:
+    return (int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16))
+
+
+def quantize(image: Image.Image) -> Image.Image:
+    """64 colours (alpha kept) are plenty for flat shapes and their smooth edges and
+    make the files a fifth of the size. Palette entries within a shade of one of
+    our colours become exactly that colour: the icon's green is the theme colour."""
+    image = image.quantize(PALETTE_COLOURS, method=Image.Quantize.FASTOCTREE)
+    mode = image.palette.mode if image.palette else "RGB"
+    width = len(mode)
+    palette = image.getpalette(mode) or []
+    exact = [_rgb(colour) for colour in (ACCENT, INK, COMMON)]
+    for start in range(0, len(palette), width):
+        entry = palette[start : start + 3]
+        for colour in exact:
+            if max(abs(a - b) for a, b in zip(entry, colour, strict=True)) <= 3:
+                palette[start : start + 3] = colour
+        if width == 4:  # per-entry alpha: near opaque or near clear becomes exact
+            alpha = palette[start + 3]
+            palette[start + 3] = 255 if alpha >= 252 else 0 if alpha <= 3 else alpha
+    image.putpalette(palette, mode)
+    return image
+
+
 def svg() -> str:
     centres = _centres(1.0)
     unit = 512
@@ -113,14 +138,13 @@ def main() -> None:
     outputs = {
         "icon-192.png": draw_png(192, maskable=False),
         "icon-512.png": draw_png(512, maskable=False),
-        "icon-maskable-512.png": draw_png(512, maskable=True),
+        # Full bleed: opaque, so no alpha channel at all.
+        "icon-maskable-512.png": draw_png(512, maskable=True).convert("RGB"),
         "apple-touch-icon.png": draw_png(180, maskable=True).convert("RGB"),
     }
     for name, image in outputs.items():
-        # 64 colours (alpha kept) are plenty for flat shapes and their edges and
-        # make the files a fifth of the size; no metadata, so the bytes reproduce.
-        image = image.quantize(PALETTE_COLOURS, method=Image.Quantize.FASTOCTREE)
-        image.save(OUT / name, optimize=True)
+        # No metadata, so the bytes reproduce.
+        quantize(image).save(OUT / name, optimize=True)
     (OUT / "icon.svg").write_text(svg(), encoding="utf-8")
     for path in sorted(OUT.iterdir()):
         print(f"{path.name}: {path.stat().st_size} bytes")
