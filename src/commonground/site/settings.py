@@ -224,6 +224,10 @@ CONTENT_SECURITY_POLICY = {
         "script-src": ["'self'"],
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
+        # The web app manifest and the service worker (/sw.js), said explicitly
+        # rather than left to the default-src fallback.
+        "manifest-src": ["'self'"],
+        "worker-src": ["'self'"],
         "frame-ancestors": ["'none'"],
         "form-action": ["'self'"],
         "base-uri": ["'self'"],

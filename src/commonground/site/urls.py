@@ -10,6 +10,9 @@ from . import views as site_views
 
 urlpatterns = [
     path("", site_views.home, name="home"),
+    path("manifest.webmanifest", site_views.manifest, name="pwa_manifest"),
+    path("sw.js", site_views.service_worker, name="pwa_service_worker"),
+    path("offline/", site_views.offline, name="pwa_offline"),
     path("", include("commonground.core.urls")),
     path("", include("commonground.members.urls")),
     path("discussion/", include("commonground.discussion.urls")),
