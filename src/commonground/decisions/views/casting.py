@@ -66,5 +66,8 @@ def election_vote(request: MemberRequest, pk: int) -> HttpResponse:
         "decisions/partials/receipt.html" if request.htmx else "decisions/receipt.html"
     )
     return render(
-        request, template, {"election": election, "receipt": receipt}, status=201
+        request,
+        template,
+        {"election": election, "viewer": viewer, "receipt": receipt},
+        status=201,
     )

@@ -62,7 +62,9 @@ def election_new(request: MemberRequest, slug: str) -> HttpResponse:
             messages.success(request, "Ballot created.")
             return redirect("decisions:election_detail", election.pk)
     return render(
-        request, "decisions/election_form.html", {"group": group, "form": form}
+        request,
+        "decisions/election_form.html",
+        {"group": group, "viewer": viewer, "form": form},
     )
 
 
@@ -149,13 +151,15 @@ def election_edit(request: MemberRequest, pk: int) -> HttpResponse:
             )
         except services.DecisionRefused as refusal:
             form.add_error(None, refusal.message)
-            context = {"election": election, "form": form}
+            context = {"election": election, "viewer": viewer, "form": form}
             return render(request, "decisions/election_edit.html", context, status=409)
         if edited is not None:
             messages.success(request, "Ballot updated.")
             return redirect("decisions:election_detail", election.pk)
     return render(
-        request, "decisions/election_edit.html", {"election": election, "form": form}
+        request,
+        "decisions/election_edit.html",
+        {"election": election, "viewer": viewer, "form": form},
     )
 
 

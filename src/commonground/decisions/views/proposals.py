@@ -54,7 +54,9 @@ def proposal_new(request: MemberRequest, slug: str) -> HttpResponse:
             )
             return redirect(_detail_url(proposal))
     return render(
-        request, "decisions/proposal_form.html", {"group": group, "form": form}
+        request,
+        "decisions/proposal_form.html",
+        {"group": group, "viewer": viewer, "form": form},
     )
 
 
@@ -90,7 +92,7 @@ def proposal_edit(request: MemberRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "decisions/proposal_form.html",
-        {"group": proposal.group, "form": form, "proposal": proposal},
+        {"group": proposal.group, "viewer": viewer, "form": form, "proposal": proposal},
     )
 
 

@@ -38,7 +38,7 @@ def _counted(election: Election) -> Any:
 
 @never_cache
 def election_results(request: HttpRequest, pk: int) -> HttpResponse:
-    election, _ = election_for_viewer(request, pk)
+    election, viewer = election_for_viewer(request, pk)
     result = _counted(election)
     if result is None:
         return render(
@@ -46,6 +46,7 @@ def election_results(request: HttpRequest, pk: int) -> HttpResponse:
             "decisions/results_pending.html",
             {
                 "election": election,
+                "viewer": viewer,
                 "page": selectors.election_page(election, request.user),
                 "refused": selectors.count_refused(election),
             },
@@ -57,11 +58,23 @@ def election_results(request: HttpRequest, pk: int) -> HttpResponse:
         "decisions/results.html",
         {
             "election": election,
+            "viewer": viewer,
             "view": view,
             "seal": election.seal,
             "trackers": selectors.published_trackers(result),
             "ballots": selectors.readable_ballots(result),
             "chart": view.chart,
+            # Each round's cells beside their candidate: the table stacks on phones,
+            # every cell labelled with its column.
+            "round_rows": [
+                {
+                    **row,
+                    "labelled_cells": list(
+                        zip(view.candidates, row["cells"], strict=True)
+                    ),
+                }
+                for row in view.rounds
+            ],
         },
     )
 
