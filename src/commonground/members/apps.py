@@ -15,6 +15,9 @@ AUDIT_ACTIONS = {
     "group.settings_changed": _("changed the group's settings"),
     "group.created": _("created the group"),
     "account.deleted": _("deleted their account"),
+    "organisation.branding_changed": _(
+        "changed the organisation's name, logo or colour"
+    ),
 }
 
 # Entries written before action names were past tense keep their old names (the

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from django import forms
+import functools
+from typing import Any
 
-from .models import Group, Role, User
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Group, Role, User, known_time_zones
 
 
 class ReasonForm(forms.Form):
@@ -58,11 +62,43 @@ class GroupSettingsForm(forms.Form):
     )
 
 
+@functools.cache
+def _zone_groups() -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """Every known zone, grouped by region ("Europe" -> "Europe/Berlin", ...)."""
+    regions: dict[str, list[tuple[str, str]]] = {}
+    for name in sorted(known_time_zones()):
+        region, _slash, place = name.partition("/")
+        if not place:
+            region, place = "", name
+        regions.setdefault(region, []).append((name, place.replace("_", " ")))
+    return tuple((region, tuple(zones)) for region, zones in sorted(regions.items()))
+
+
+def time_zone_choices() -> list[Any]:
+    other = _("Other")
+    return [("", _("Not chosen: use my browser's time zone"))] + [
+        (region or other, list(zones)) for region, zones in _zone_groups()
+    ]
+
+
 class ProfileForm(forms.ModelForm):
+    time_zone = forms.ChoiceField(
+        label=_("Your time zone"),
+        required=False,
+        choices=time_zone_choices,
+        help_text=_("Every date and time on the platform is shown in this zone."),
+        error_messages={
+            "invalid_choice": _(
+                "“%(value)s” is not a time zone we know; choose one from the list."
+            )
+        },
+        widget=forms.Select(attrs={"data-timezone-guess": ""}),
+    )
+
     class Meta:
         model = User
-        fields = ["display_name", "visibility"]
-        labels = {"display_name": "Your name as other members see it"}
+        fields = ["display_name", "visibility", "time_zone"]
+        labels = {"display_name": _("Your name as other members see it")}
         widgets = {"visibility": forms.RadioSelect}
 
 
@@ -96,5 +132,49 @@ class SignupDetailsForm(forms.Form):
     )
 
     def signup(self, request, user):  # type: ignore[no-untyped-def]
+        from .middleware import TIME_ZONE_COOKIE
+
         user.display_name = self.cleaned_data["display_name"].strip()
-        user.save(update_fields=["display_name"])
+        # First guess of the member's time zone: the browser's (static/js/timezone.js).
+        guessed = request.COOKIES.get(TIME_ZONE_COOKIE, "")
+        user.time_zone = guessed if guessed in known_time_zones() else ""
+        user.save(update_fields=["display_name", "time_zone"])
+
+
+class OrganisationBrandingForm(forms.Form):
+    """Name, accent colour and logo; the checks themselves live in members.branding."""
+
+    name = forms.CharField(label=_("Name"), max_length=120)
+    accent_colour = forms.RegexField(
+        label=_("Accent colour"),
+        regex=r"^#[0-9a-fA-F]{6}$",
+        max_length=7,
+        help_text=_(
+            "# and six hexadecimal digits, e.g. #0b5c3b. Buttons and the header use "
+            "it; it must leave the text on it readable (WCAG AA, 4.5:1)."
+        ),
+        error_messages={
+            "invalid": _(
+                "Give the colour as # and six hexadecimal digits, e.g. #0b5c3b."
+            )
+        },
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "spellcheck": "false", "size": 8}
+        ),
+    )
+    logo = forms.FileField(
+        label=_("Logo"),
+        required=False,
+        help_text=_(
+            "PNG, JPEG or WebP, up to 2 MB and 4000 × 4000 pixels. It is resized, "
+            "and its metadata (such as location) is removed."
+        ),
+        # Checked by content, not by this hint (members.branding.logo_prepare).
+        widget=forms.FileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
+    )
+    remove_logo = forms.BooleanField(label=_("Remove the logo"), required=False)
+
+    def clean_accent_colour(self) -> str:
+        from .branding import accent_check
+
+        return accent_check(self.cleaned_data["accent_colour"]).colour

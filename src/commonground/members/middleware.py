@@ -1,7 +1,10 @@
-"""Admins must set up a second factor (TOTP) before they can do anything else."""
+"""Admins must set up a second factor (TOTP) before they can do anything else; every
+page renders its dates in the reader's time zone."""
 
 from __future__ import annotations
 
+import functools
+import zoneinfo
 from collections.abc import Callable
 from typing import Any
 
@@ -9,8 +12,12 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 
-from .models import Role, RoleAssignment
+from .models import Role, RoleAssignment, known_time_zones
+
+# Set by static/js/timezone.js from Intl.DateTimeFormat().resolvedOptions().timeZone.
+TIME_ZONE_COOKIE = "tz"
 
 
 class AdminRequiresMFAMiddleware:
@@ -73,3 +80,39 @@ def _needs_second_factor(user: Any) -> bool:
     if not needed:
         cache.set(key, True, SECOND_FACTOR_OK_SECONDS)
     return needed
+
+
+@functools.lru_cache(maxsize=64)
+def _zone(name: str) -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(name)
+
+
+def time_zone_name_for(request: HttpRequest) -> str:
+    """The zone to show dates in: the member's choice, else the browser's guess ("tz"
+    cookie), else "" (settings.TIME_ZONE). Names outside the tz database are ignored."""
+    user = getattr(request, "user", None)
+    chosen = getattr(user, "time_zone", "") if user is not None else ""
+    if chosen in known_time_zones() and user is not None and user.is_authenticated:
+        return str(chosen)
+    guessed = request.COOKIES.get(TIME_ZONE_COOKIE, "")
+    if guessed and guessed in known_time_zones():
+        return guessed
+    return ""
+
+
+class TimeZoneMiddleware:
+    """Activate the reader's time zone for the request (after AuthenticationMiddleware)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        name = time_zone_name_for(request)
+        if name:
+            timezone.activate(_zone(name))
+        else:
+            timezone.deactivate()
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

@@ -8,9 +8,41 @@ group; roles are per group and apply to the group's whole subtree.
 
 from __future__ import annotations
 
+import functools
+import zoneinfo
+
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+# The accent every page had before organisations chose their own.
+DEFAULT_ACCENT = "#0b5c3b"
+
+
+@functools.cache
+def known_time_zones() -> frozenset[str]:
+    """Every IANA time zone name the installed tz database knows (read once)."""
+    return frozenset(zoneinfo.available_timezones())
+
+
+def validate_time_zone(value: str) -> None:
+    """An IANA name ("Europe/Berlin"); the empty string means "not chosen yet"."""
+    if value and value not in known_time_zones():
+        raise ValidationError(
+            _("“%(zone)s” is not a time zone we know; choose one from the list."),
+            code="invalid_time_zone",
+            params={"zone": value},
+        )
+
+
+validate_hex_colour = RegexValidator(
+    r"^#[0-9a-f]{6}$",
+    _("Give the colour as # and six hexadecimal digits, e.g. #0b5c3b."),
+    code="invalid_colour",
+)
 
 
 class MemberManager(UserManager["User"]):
@@ -53,6 +85,14 @@ class User(AbstractUser):
         default=Visibility.MEMBERS,
     )
     deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        default="",
+        validators=[validate_time_zone],
+        help_text=_("An IANA name such as Europe/Berlin; empty until chosen."),
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = []  # noqa: RUF012 - Django reads it as a plain class attribute
@@ -91,6 +131,18 @@ class Organisation(models.Model):
         blank=True,
         help_text="For a coalition: the organisations that federate in it.",
     )
+    accent_colour = models.CharField(
+        _("accent colour"),
+        max_length=7,
+        default=DEFAULT_ACCENT,
+        validators=[validate_hex_colour],
+    )
+    # The cleaned source (metadata stripped, re-encoded as PNG); pages use the
+    # renditions, never this file.
+    logo = models.ImageField(_("logo"), upload_to="logos/", blank=True)
+    # [{"width": 64, "height": 32, "name": "logos/npp-1a2b3c4d-64.png"}, ...], widest
+    # last; written with the logo by members.services.organisation_branding_update.
+    logo_renditions = models.JSONField(default=list, blank=True, editable=False)
 
     def __str__(self) -> str:
         return self.name

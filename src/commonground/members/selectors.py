@@ -343,3 +343,103 @@ def group_audit_entries(group: Group, limit: int = 200) -> list[dict[str, Any]]:
         }
         for entry in entries
     ]
+
+
+# Organisations: who administers them, and how they look (members.branding).
+
+
+def _administered_q(user: Any) -> Q:
+    """Admin role on a top-level group of the organisation (the organisation's admins)."""
+    return Q(
+        groups__roles__user=user,
+        groups__roles__role=Role.ADMIN,
+        groups__parent__isnull=True,
+    )
+
+
+def is_organisation_admin(user: Any, organisation: Any) -> bool:
+    """Whether the user holds the admin role on a top-level group of the organisation."""
+    if not user.is_authenticated:
+        return False
+    return RoleAssignment.objects.filter(
+        user=user,
+        role=Role.ADMIN,
+        group__organisation=organisation,
+        group__parent__isnull=True,
+    ).exists()
+
+
+def organisations_administered(user: Any) -> list[Any]:
+    """The organisations the user administers, by name (one query)."""
+    from .models import Organisation
+
+    if not user.is_authenticated:
+        return []
+    return list(
+        Organisation.objects.filter(_administered_q(user))
+        .distinct()
+        .only("id", "name", "slug")
+        .order_by("name", "id")
+    )
+
+
+def organisation_by_slug(slug: str) -> Any:
+    from .models import Organisation
+
+    return Organisation.objects.get(slug=slug)
+
+
+_BRAND_FIELDS = ("id", "name", "slug", "accent_colour", "logo_renditions")
+
+
+def affiliate_brands(organisation: Any) -> list[Any]:
+    """A coalition's affiliates as ``Brand`` objects (name, logo_url, logo_width,
+    logo_height, logo_srcset, accent...), by name, in one query."""
+    from .branding import brand_of
+
+    return [
+        brand_of(affiliate)
+        for affiliate in organisation.affiliates.only(*_BRAND_FIELDS).order_by(
+            "name", "id"
+        )
+    ]
+
+
+def brand_for_group_slug(slug: str, user: Any) -> Any:
+    """The brand of the organisation a group belongs to, or None (unknown group, or a
+    private group the user has no membership or role in). One query, two for a
+    private group."""
+    from .branding import brand_of
+
+    group = (
+        Group.objects.filter(slug=slug)
+        .select_related("organisation")
+        .only("id", "is_public", *(f"organisation__{f}" for f in _BRAND_FIELDS))
+        .first()
+    )
+    if group is None:
+        return None
+    if not group.is_public and not (
+        user.is_authenticated
+        and (
+            Membership.objects.filter(
+                user=user, group__organisation_id=group.organisation_id
+            )
+            .exclude(status__in=[Membership.Status.LEFT, Membership.Status.REJECTED])
+            .exists()
+            or RoleAssignment.objects.filter(
+                user=user, group__organisation_id=group.organisation_id
+            ).exists()
+        )
+    ):
+        return None
+    return brand_of(group.organisation)
+
+
+def brand_for_organisation_slug(slug: str) -> Any:
+    """The brand of the organisation with this slug, or None (one query)."""
+    from .branding import brand_of
+    from .models import Organisation
+
+    organisation = Organisation.objects.filter(slug=slug).only(*_BRAND_FIELDS).first()
+    return brand_of(organisation) if organisation is not None else None

@@ -32,4 +32,14 @@ urlpatterns = [
     path("me/", views.profile, name="profile"),
     path("me/export/", views.account_export, name="account_export"),
     path("me/delete/", views.account_delete, name="account_delete"),
+    path(
+        "organisations/<slug:org_slug>/settings/",
+        views.organisation_settings,
+        name="organisation_settings",
+    ),
+    path(
+        "organisations/<slug:org_slug>/brand.css",
+        views.organisation_brand_css,
+        name="organisation_brand_css",
+    ),
 ]

@@ -12,22 +12,25 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from commonground.core.capabilities import group_overview
 
 from . import rules, selectors, services
+from .branding import brand_of
 from .forms import (
     DeleteAccountForm,
     GroupSettingsForm,
     OptionalReasonForm,
+    OrganisationBrandingForm,
     ProfileForm,
     ReasonForm,
     RoleAssignForm,
 )
 from .http import MemberRequest
-from .models import Group, Membership, RoleAssignment
+from .models import Group, Membership, Organisation, RoleAssignment
 
 
 def _visible_group(request: HttpRequest, slug: str) -> tuple[Group, selectors.Viewer]:
@@ -307,13 +310,19 @@ def group_log(request: HttpRequest, slug: str) -> HttpResponse:
 @never_cache
 def profile(request: MemberRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=request.user)
+    context = {
+        "form": form,
+        "administered_organisations": selectors.organisations_administered(
+            request.user
+        ),
+    }
     if request.method == "POST":
         if form.is_valid():
             services.profile_update(user=request.user, **form.cleaned_data)
             messages.success(request, "Your profile is saved.")
             return redirect("members:profile")
-        return render(request, "members/profile.html", {"form": form}, status=400)
-    return render(request, "members/profile.html", {"form": form})
+        return render(request, "members/profile.html", context, status=400)
+    return render(request, "members/profile.html", context)
 
 
 @login_required
@@ -345,3 +354,55 @@ def account_delete(request: MemberRequest) -> HttpResponse:
             request, "members/account_delete.html", {"form": form}, status=400
         )
     return render(request, "members/account_delete.html", {"form": form})
+
+
+# Organisations: their admins' settings page and the stylesheet of their accent.
+
+
+def _administered_organisation(request: MemberRequest, org_slug: str) -> Organisation:
+    """The organisation, for its admins only; 404 for everyone else."""
+    try:
+        organisation = selectors.organisation_by_slug(org_slug)
+    except Organisation.DoesNotExist:
+        raise Http404("No such organisation") from None
+    if not selectors.is_organisation_admin(request.user, organisation):
+        raise Http404("No such page")
+    return organisation
+
+
+@login_required
+@never_cache
+def organisation_settings(request: MemberRequest, org_slug: str) -> HttpResponse:
+    organisation = _administered_organisation(request, org_slug)
+    initial = {"name": organisation.name, "accent_colour": organisation.accent_colour}
+    form = OrganisationBrandingForm(
+        request.POST or None, request.FILES or None, initial=initial
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.organisation_branding_update(
+                actor=request.user, organisation=organisation, **form.cleaned_data
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, gettext("The organisation's settings are saved."))
+            return redirect("members:organisation_settings", org_slug=organisation.slug)
+    context = {
+        "organisation": organisation,
+        "brand": brand_of(organisation),
+        "form": form,
+    }
+    status = 400 if form.is_bound else 200
+    return render(request, "members/organisation_settings.html", context, status=status)
+
+
+def organisation_brand_css(request: HttpRequest, org_slug: str) -> HttpResponse:
+    """``:root`` custom properties of the organisation's accent (CSP allows only
+    same-origin stylesheets, so the colours come as a small versioned stylesheet)."""
+    brand = selectors.brand_for_organisation_slug(org_slug)
+    if brand is None:
+        raise Http404("No such organisation")
+    response = HttpResponse(brand.stylesheet, content_type="text/css; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response

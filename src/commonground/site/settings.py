@@ -80,6 +80,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "commonground.members.middleware.AdminRequiresMFAMiddleware",
+    # After AuthenticationMiddleware: reads the member's chosen zone.
+    "commonground.members.middleware.TimeZoneMiddleware",
 ]
 
 ROOT_URLCONF = "commonground.site.urls"
@@ -96,6 +98,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
+                "commonground.members.context_processors.branding",
             ],
         },
     }
@@ -235,6 +238,17 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+# Uploaded files (organisations' logos). In development Django serves MEDIA_URL
+# (site/urls.py, DEBUG only); in production the web server does (settings_production).
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", VAR_DIR / "media"))
+# Uploads above this go to a temporary file instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_PERMISSIONS = 0o644
+# A logo is refused above this many bytes, or above this many pixels on a side.
+COMMONGROUND_LOGO_MAX_BYTES = 2 * 1024 * 1024
+COMMONGROUND_LOGO_MAX_SIDE = 4000
 # Writes per minute per address before 429 (0 = off, e.g. for a load test on loopback).
 WRITE_THROTTLE_PER_MINUTE = int(os.environ.get("COMMONGROUND_WRITE_THROTTLE", "100"))
 

@@ -2,6 +2,14 @@
 
 Required environment: DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL.
 Recommended: REDIS_URL (shared cache for rate limits, Celery broker), EMAIL_HOST & co.
+
+Uploaded media (organisations' logos) live in DJANGO_MEDIA_ROOT and are NOT served by
+Django or whitenoise in production: the web server serves MEDIA_URL from that
+directory, e.g. for nginx ``location /media/ { alias /srv/commonground/media/;
+add_header X-Content-Type-Options nosniff; }``, and caps request bodies a little above
+the logo limit (``client_max_body_size 3m;``). Logos are re-encoded PNGs with
+content-hashed names, so they can be cached for a long time. With several web
+processes on different hosts, DJANGO_MEDIA_ROOT must be shared storage.
 ``manage.py check --deploy --fail-level WARNING`` passes with these settings.
 """
 

@@ -1,5 +1,7 @@
 """The root URL configuration: the home page, then each app's URLs."""
 
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
@@ -21,6 +23,9 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]
+# Uploaded logos in development (static() adds nothing when DEBUG is off; in
+# production the web server serves MEDIA_URL, see settings_production).
+urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 handler429 = core_views.too_many_requests  # allauth's rate limits use it
 handler500 = core_views.server_error
