@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ def refusal_message(error: Exception) -> str:
     """The text a member reads for a refused action."""
     if isinstance(error, ValidationError):
         return " ".join(error.messages)
-    return str(error) or "You cannot do this."
+    return str(error) or gettext("You cannot do this.")
 
 
 def run_action(
