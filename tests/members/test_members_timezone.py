@@ -136,3 +136,28 @@ def test_the_profile_page_loads_the_browser_guess_script(client):
     page = client.get("/me/").content.decode()
     assert "js/timezone.js" in page
     assert "data-timezone-guess" in page
+
+
+def test_a_stored_utc_time_is_shown_in_the_members_zone_on_the_group_log(client):
+    from factories import make_group, make_member
+
+    # 23:30 UTC on 4 December is 00:30 on 5 December in Berlin.
+    with time_machine.travel(dt.datetime(2026, 12, 4, 23, 30, tzinfo=dt.UTC)):
+        group = make_group(name="Berlin branch")
+    member = make_member(group, UserFactory(time_zone="Europe/Berlin"))
+    client.force_login(member)
+    page = client.get(f"/groups/{group.slug}/log/").content.decode()
+    assert "5 Dec 2026" in page and "00:30" in page
+    assert "23:30" not in page
+
+
+def test_the_zone_is_part_of_the_personal_data_export_and_removed_on_deletion():
+    from commonground.members import services
+
+    user = UserFactory(time_zone="Europe/Berlin")
+    assert services.account_export(user=user)["profile"]["time_zone"] == (
+        "Europe/Berlin"
+    )
+    services.account_delete(user=user)
+    user.refresh_from_db()
+    assert user.time_zone == ""

@@ -70,8 +70,8 @@ class MemberManager(UserManager["User"]):
 
 class User(AbstractUser):
     class Visibility(models.TextChoices):
-        MEMBERS = "members", "Show my name to fellow members of my groups"
-        HIDDEN = "hidden", "Hide my name from member lists"
+        MEMBERS = "members", _("Show my name to fellow members of my groups")
+        HIDDEN = "hidden", _("Hide my name from member lists")
 
     username = None  # type: ignore[assignment]
     first_name = None  # type: ignore[assignment]
@@ -79,7 +79,7 @@ class User(AbstractUser):
     email = models.EmailField("email address", unique=True)
     display_name = models.CharField(max_length=80, blank=True)
     visibility = models.CharField(
-        "who sees my name in member lists",
+        _("who sees my name in member lists"),
         max_length=16,
         choices=Visibility.choices,
         default=Visibility.MEMBERS,

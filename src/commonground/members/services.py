@@ -383,6 +383,7 @@ def account_export(*, user: User) -> dict[str, Any]:
             "email": user.email,
             "display_name": user.display_name,
             "visibility": user.visibility,
+            "time_zone": user.time_zone,
             "date_joined": user.date_joined.isoformat(),
             "last_login": user.last_login.isoformat() if user.last_login else None,
         },
@@ -458,6 +459,7 @@ def account_delete(*, user: User) -> None:
     User.objects.filter(pk=user_id).update(
         email=f"deleted-{user_id}@deleted.invalid",
         display_name="",
+        time_zone="",
         password="!",  # an unusable password
         is_active=False,
         is_staff=False,

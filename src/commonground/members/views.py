@@ -319,7 +319,7 @@ def profile(request: MemberRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             services.profile_update(user=request.user, **form.cleaned_data)
-            messages.success(request, "Your profile is saved.")
+            messages.success(request, gettext("Your profile is saved."))
             return redirect("members:profile")
         return render(request, "members/profile.html", context, status=400)
     return render(request, "members/profile.html", context)
