@@ -220,12 +220,11 @@ def comment_action(request: HttpRequest, comment_id: int, action: str) -> HttpRe
 def moderation_queue(request: HttpRequest, slug: str) -> HttpResponse:
     """Reported and report-hidden comments in a group's subtree, for its moderators."""
     group = Group.objects.filter(slug=slug).first()
-    if group is None or not (
-        viewer_for(request.user, group).roles & rules.MODERATING_ROLES
-    ):
+    viewer = viewer_for(request.user, group) if group is not None else None
+    if viewer is None or not viewer.roles & rules.MODERATING_ROLES:
         raise Http404("No such page")
     return render(
         request,
         "discussion/moderation_queue.html",
-        {"group": group, "items": selectors.moderation_queue(group)},
+        {"group": group, "viewer": viewer, "items": selectors.moderation_queue(group)},
     )
