@@ -298,11 +298,15 @@ def group_settings(request: MemberRequest, slug: str) -> HttpResponse:
 
 
 def group_log(request: HttpRequest, slug: str) -> HttpResponse:
-    group, _viewer = _members_only(request, slug)
+    group, viewer = _members_only(request, slug)
     return render(
         request,
         "members/group_log.html",
-        {"group": group, "entries": selectors.group_audit_entries(group)},
+        {
+            "group": group,
+            "viewer": viewer,
+            "entries": selectors.group_audit_entries(group),
+        },
     )
 
 
