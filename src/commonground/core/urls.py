@@ -1,4 +1,4 @@
-"""URLs of the pages core serves itself (the member dashboard)."""
+"""URLs of the pages core serves itself (the member dashboard, the style guide)."""
 
 from django.urls import path
 
@@ -7,4 +7,5 @@ from . import views
 app_name = "core"
 urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("styleguide/", views.styleguide, name="styleguide"),
 ]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import uuid
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
@@ -23,6 +24,21 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         for panel in dashboard_panels()
     ]
     return render(request, "core/dashboard.html", {"panels": panels})
+
+
+def styleguide(request: HttpRequest) -> HttpResponse:
+    """The living style guide: every component with sample content (DEBUG only).
+
+    ``?theme=dark`` (or ``light``) forces a theme instead of the system preference.
+    """
+    if not settings.DEBUG:
+        raise Http404
+    theme = request.GET.get("theme")
+    return render(
+        request,
+        "core/styleguide.html",
+        {"theme": theme if theme in {"light", "dark"} else ""},
+    )
 
 
 RETRY_AFTER_SECONDS = 60
