@@ -141,6 +141,20 @@ def _overflow(page) -> int:
     return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
 
 
+def _too_wide(page) -> list[str]:
+    """The innermost elements that stick out past the right edge, to name the culprit."""
+    return page.evaluate(
+        """() => Array.from(document.querySelectorAll('body *'))
+          .filter(el => el.getBoundingClientRect().right > window.innerWidth + 0.5
+            && !Array.from(el.children).some(
+              c => c.getBoundingClientRect().right > window.innerWidth + 0.5))
+          .slice(0, 3)
+          .map(el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+            + (el.className && typeof el.className === 'string'
+               ? '.' + el.className.trim().split(/\\s+/).join('.') : ''))"""
+    )
+
+
 def _first_nav_link_reached_by_keyboard(page, width: int) -> bool:
     """Tab from the top of the page to the main navigation's first link, opening
     the Menu with Enter on phones."""
@@ -171,7 +185,10 @@ def _check_every_page(page, axe_check, paths):
                 response = page.goto(path)
                 assert response.status < 400, (path, response.status)
                 if (overflow := _overflow(page)) > 0:
-                    problems.append(f"{path} at {width}px {theme}: {overflow}px wider")
+                    problems.append(
+                        f"{path} at {width}px {theme}: {overflow}px wider "
+                        f"({', '.join(_too_wide(page))})"
+                    )
                 if not _first_nav_link_reached_by_keyboard(page, width):
                     problems.append(f"{path} at {width}px: nav not reached by Tab")
                 axe_check(page)
