@@ -237,8 +237,8 @@ def moderation_overview(group: Any, viewer: Any) -> GroupOverview:
     if not waiting:
         return GroupOverview()
     text = ngettext(
-        "%(count)d reported comment waits for moderation.",
-        "%(count)d reported comments wait for moderation.",
+        "%(count)d reported comment waits for a moderator.",
+        "%(count)d reported comments wait for a moderator.",
         waiting,
     ) % {"count": waiting}
     url = reverse("discussion:moderation", args=[group.slug])
