@@ -110,3 +110,19 @@ def test_organisers_see_applications_waiting_as_a_count_and_a_task(client):
     assert "2 applications to join wait for a decision." in page
     tools = page[page.index("Organiser tools") :]
     assert tools.split("</a>")[0].endswith('<span class="badge">2</span>')
+
+
+def test_a_coalition_group_shows_its_affiliates(client):
+    from commonground.members.models import Organisation
+    from factories import OrganisationFactory
+
+    party = OrganisationFactory(name="New People's Party")
+    union = OrganisationFactory(name="Renters' Union")
+    coalition = OrganisationFactory(kind=Organisation.Kind.COALITION)
+    coalition.affiliates.set([party, union])
+    assembly = make_group(organisation=coalition, kind=Group.Kind.COALITION)
+    page = client.get(f"/groups/{assembly.slug}/").content.decode()
+    section = page[page.index("Organisations working together here") :]
+    assert "New People&#x27;s Party" in section and "Renters&#x27; Union" in section
+    branch = make_group(organisation=party)
+    assert "working together" not in client.get(f"/groups/{branch.slug}/").text

@@ -87,6 +87,9 @@ def group_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "people": selectors.group_people_in_roles(group),
             "children": selectors.group_children(group),
             "member_count": selectors.group_active_member_count(group),
+            "affiliates": selectors.affiliate_brands(group.organisation)
+            if group.organisation.kind == group.organisation.Kind.COALITION
+            else [],
         },
     )
 
