@@ -101,6 +101,33 @@ class GroupSection:
 
 
 @dataclass(frozen=True)
+class NotificationKind:
+    """Something an app tells members about (see ``commonground.notifications``).
+
+    ``name`` is dotted and app-prefixed (``decisions.ballot_opened``). The channel a
+    member gets by default is ``default_channel`` (``email``, ``daily``, ``weekly``,
+    ``in_app`` or ``none``); a ``statutory`` notice (one the movement's rules require)
+    can move to a digest but never to ``none``. ``subject``, ``text`` and ``html`` are
+    template names rendered with the caller's context (``html`` optional).
+    ``in_app=False`` keeps it out of the notification centre (a ballot receipt).
+    ``still_in_group(group_id, member_ids)`` returns the ids still active in the
+    group; members who left get nothing more from it. ``recipients(target)``
+    optionally resolves who receives it when the caller passes no one.
+    """
+
+    name: str
+    label: Label
+    default_channel: str = "email"
+    statutory: bool = False
+    subject_template: str = ""
+    text_template: str = ""
+    html_template: str = ""
+    in_app: bool = True
+    still_in_group: Callable[[int, list[int]], set[int]] | None = None
+    recipients: Callable[[Any], Any] | None = None
+
+
+@dataclass(frozen=True)
 class Capability:
     """Everything one app adds to the platform. ``app`` is its ``AppConfig.name``."""
 
@@ -120,6 +147,8 @@ class Capability:
     # demo_seed(context) adds the app's demo content; it runs in INSTALLED_APPS order
     # and may read and add to the shared context (earlier apps' demo objects).
     demo_seed: Callable[[dict[str, Any]], None] | None = None
+    # What the app tells members about (commonground.notifications delivers it).
+    notification_kinds: tuple[NotificationKind, ...] = ()
 
 
 _registry: dict[str, Capability] = {}
@@ -242,3 +271,8 @@ def discussion_rule_for(model_label: str) -> Any | None:
 
 def demo_seeds() -> list[Callable[[dict[str, Any]], None]]:
     return [cap.demo_seed for cap in registered() if cap.demo_seed is not None]
+
+
+def notification_kinds() -> dict[str, NotificationKind]:
+    """Every registered notification kind, by name."""
+    return {kind.name: kind for cap in registered() for kind in cap.notification_kinds}

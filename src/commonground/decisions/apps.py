@@ -40,7 +40,7 @@ class DecisionsConfig(AppConfig):
             register,
         )
 
-        from . import demo, discussions, rules, selectors
+        from . import demo, discussions, notifications, rules, selectors
         from .models import Election, Proposal
 
         register(
@@ -73,5 +73,6 @@ class DecisionsConfig(AppConfig):
                     Election: discussions.HustingsDiscussion(),
                 },
                 demo_seed=demo.seed,
+                notification_kinds=notifications.NOTIFICATION_KINDS,
             )
         )

@@ -1,92 +1,80 @@
-"""Emails about decisions and the Celery tasks that send them; never any ballot content.
+"""What decisions tells members, through ``commonground.notifications``; never ballot content.
 
-Services call the ``queue_*`` helpers, which send the task once the current
-transaction commits, so a rolled-back change never mails anyone.
+Services call the ``queue_*`` helpers inside their transaction: each records the
+notifications with :func:`commonground.notifications.services.notify`, whose emails
+leave once the transaction commits, so a rolled-back change tells no one. The
+``decisions.email_*`` Celery tasks do the same from ids (the names are what the
+queue carries). The kinds are registered in this app's capability entry.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from celery import shared_task
-from django.conf import settings
-from django.core.mail import send_mail, send_mass_mail
-from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from commonground.members.models import User
+from commonground.core.capabilities import NotificationKind
+from commonground.members import selectors as member_selectors
+from commonground.members.models import Group, User
+from commonground.notifications.delivery import site_url
+from commonground.notifications.services import notify
 
-SUBJECT_PREFIX = "[Common Ground] "
-
-
-def _site_url(path: str) -> str:
-    base = getattr(settings, "SITE_URL", "").rstrip("/")
-    return f"{base}{path}"
-
-
-def _send_each(users: Iterable[User], subject: str, body: str) -> int:
-    """One message per member, so no one sees who else received it."""
-    messages = [
-        (SUBJECT_PREFIX + subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
-        for user in users
-        if user.deleted_at is None and user.email
-    ]
-    if not messages:
-        return 0
-    return send_mass_mail(messages, fail_silently=False)
+BALLOT_OPENED = "decisions.ballot_opened"
+CLOSING_SOON = "decisions.closing_soon"
+RESULTS = "decisions.results"
+CAST_RECEIPT = "decisions.cast_receipt"
 
 
-def election_opened(election: Any, users: Iterable[User]) -> int:
-    url = _site_url(reverse("decisions:election_detail", args=[election.pk]))
-    body = (
-        f"Voting is open in {election.group.name}: {election.title}.\n\n"
-        f"It closes at {election.closes_at:%Y-%m-%d %H:%M %Z}. Your vote is secret.\n\n"
-        f"Vote here: {url}\n"
-    )
-    return _send_each(users, f"Voting is open: {election.title}", body)
-
-
-def election_closing_soon(election: Any, users: Iterable[User]) -> int:
-    url = _site_url(reverse("decisions:election_detail", args=[election.pk]))
-    body = (
-        f"You have not voted yet in {election.group.name}: {election.title}.\n\n"
-        f"Voting closes at {election.closes_at:%Y-%m-%d %H:%M %Z}.\n\nVote here: {url}\n"
-    )
-    return _send_each(users, f"24 hours left to vote: {election.title}", body)
-
-
-def election_results(election: Any, users: Iterable[User], summary: str) -> int:
-    url = _site_url(reverse("decisions:election_results", args=[election.pk]))
-    body = (
-        f"The results of {election.title} ({election.group.name}) are published.\n\n"
-        f"{summary}\n\nFull results, the round-by-round count and every anonymised "
-        f"ballot: {url}\nCheck that your ballot was counted with your tracker code.\n"
-    )
-    return _send_each(users, f"Results: {election.title}", body)
-
-
-def cast_receipt(election: Any, user: User, tracker: str) -> int:
-    """The tracker code by email: proof the ballot was received, never what it says."""
-    if user.deleted_at is not None or not user.email:
-        return 0
-    url = _site_url(reverse("decisions:election_results", args=[election.pk]))
-    body = (
-        f"Your ballot in {election.title} was received.\n\n"
-        f"Tracker code: {tracker}\n\n"
-        "After voting closes, the tracker codes of all counted ballots are published; "
-        f"find yours there to check your ballot was counted: {url}\n"
-        "The tracker does not reveal how you voted, to anyone.\n"
-    )
-    return send_mail(
-        SUBJECT_PREFIX + f"Ballot received: {election.title}",
-        body,
-        settings.DEFAULT_FROM_EMAIL,
-        [user.email],
+def still_in_group(group_id: int, member_ids: list[int]) -> set[int]:
+    """The members still active in the group's subtree (the rest left: told nothing)."""
+    group = Group.objects.only("path").get(pk=group_id)
+    return set(
+        member_selectors.subtree_active_memberships(group)
+        .filter(user_id__in=member_ids)
+        .values_list("user_id", flat=True)
     )
 
 
-# The Celery tasks: ids in, emails out (the names are what the queue carries).
+NOTIFICATION_KINDS = (
+    NotificationKind(
+        name=BALLOT_OPENED,
+        label=_("A ballot opens in my group"),
+        default_channel="email",
+        statutory=True,
+        still_in_group=still_in_group,
+        subject_template="decisions/email/opened_subject.txt",
+        text_template="decisions/email/opened.txt",
+    ),
+    NotificationKind(
+        name=CLOSING_SOON,
+        label=_("A ballot I have not voted in closes soon"),
+        default_channel="email",
+        still_in_group=still_in_group,
+        subject_template="decisions/email/closing_soon_subject.txt",
+        text_template="decisions/email/closing_soon.txt",
+    ),
+    NotificationKind(
+        name=RESULTS,
+        label=_("Results of a ballot I could vote in"),
+        default_channel="email",
+        still_in_group=still_in_group,
+        subject_template="decisions/email/results_subject.txt",
+        text_template="decisions/email/results.txt",
+    ),
+    # To the voter only, by email, never in the centre: proof of receipt.
+    NotificationKind(
+        name=CAST_RECEIPT,
+        label=_("Receipt for my ballot"),
+        default_channel="email",
+        statutory=True,
+        in_app=False,
+        subject_template="decisions/email/receipt_subject.txt",
+        text_template="decisions/email/receipt.txt",
+    ),
+)
 
 
 def _election(election_id: int) -> Any:
@@ -101,6 +89,83 @@ def _roll(election: Any) -> Any:
     return User.objects.filter(
         pk__in=EligibleVoter.objects.filter(election=election).values("member_id")
     )
+
+
+def _closes_at(election: Any) -> str:
+    return f"{timezone.localtime(election.closes_at):%Y-%m-%d %H:%M %Z}"
+
+
+def election_opened(election: Any, users: Any) -> int:
+    path = reverse("decisions:election_detail", args=[election.pk])
+    return len(
+        notify(
+            BALLOT_OPENED,
+            recipients=users,
+            group=election.group,
+            target=election,
+            url=path,
+            context={
+                "election": election,
+                "closes_at": _closes_at(election),
+                "url": site_url(path),
+            },
+        )
+    )
+
+
+def election_closing_soon(election: Any, users: Any) -> int:
+    path = reverse("decisions:election_detail", args=[election.pk])
+    return len(
+        notify(
+            CLOSING_SOON,
+            recipients=users,
+            group=election.group,
+            target=election,
+            url=path,
+            context={
+                "election": election,
+                "closes_at": _closes_at(election),
+                "url": site_url(path),
+            },
+        )
+    )
+
+
+def election_results(election: Any, users: Any, summary: str) -> int:
+    path = reverse("decisions:election_results", args=[election.pk])
+    return len(
+        notify(
+            RESULTS,
+            recipients=users,
+            group=election.group,
+            target=election,
+            url=path,
+            context={"election": election, "summary": summary, "url": site_url(path)},
+        )
+    )
+
+
+def cast_receipt(election: Any, user: User, tracker: str) -> int:
+    """The tracker code by email: proof the ballot was received, never what it says."""
+    path = reverse("decisions:election_results", args=[election.pk])
+    return len(
+        notify(
+            CAST_RECEIPT,
+            recipients=[user],
+            group=election.group,
+            target=election,
+            url=path,
+            context={"election": election, "tracker": tracker, "url": site_url(path)},
+        )
+    )
+
+
+def _results_summary(election: Any) -> str:
+    tally = election.results.order_by("-counted_at").first()
+    return str(tally.outcome.get("summary", "")) if tally else ""
+
+
+# The Celery tasks: ids in, notifications out.
 
 
 @shared_task(name="decisions.email_election_opened")
@@ -119,9 +184,7 @@ def email_closing_soon(election_id: int, member_ids: list[int]) -> int:
 @shared_task(name="decisions.email_results")
 def email_results(election_id: int) -> int:
     election = _election(election_id)
-    tally = election.results.order_by("-counted_at").first()
-    summary = tally.outcome.get("summary", "") if tally else ""
-    return election_results(election, _roll(election), summary)
+    return election_results(election, _roll(election), _results_summary(election))
 
 
 @shared_task(name="decisions.email_cast_receipt")
@@ -129,26 +192,24 @@ def email_cast_receipt(election_id: int, member_id: int, tracker: str) -> int:
     return cast_receipt(_election(election_id), User.objects.get(pk=member_id), tracker)
 
 
-# What services call: each queues its task once the current transaction commits.
+# What services call, inside their transaction: the emails leave after it commits.
 
 
 def queue_election_opened(election_id: int) -> None:
     """Tell the roll that voting is open."""
-    transaction.on_commit(lambda: email_election_opened.delay(election_id))
+    email_election_opened(election_id)
 
 
 def queue_closing_soon(election_id: int, member_ids: list[int]) -> None:
     """Remind these members (who have not voted) that voting closes soon."""
-    transaction.on_commit(lambda: email_closing_soon.delay(election_id, member_ids))
+    email_closing_soon(election_id, member_ids)
 
 
 def queue_results(election_id: int) -> None:
     """Tell the roll the results are published."""
-    transaction.on_commit(lambda: email_results.delay(election_id))
+    email_results(election_id)
 
 
 def queue_cast_receipt(election_id: int, member_id: int, tracker: str) -> None:
     """Send the voter their tracker code (never what they voted)."""
-    transaction.on_commit(
-        lambda: email_cast_receipt.delay(election_id, member_id, tracker)
-    )
+    email_cast_receipt(election_id, member_id, tracker)

@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent  # src/commonground
 PROJECT_DIR = Path(os.environ.get("COMMONGROUND_HOME", Path.cwd()))
@@ -59,6 +60,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "commonground.core",
     "commonground.audit",
+    "commonground.notifications",
     "commonground.members",
     "commonground.discussion",
     "commonground.decisions",
@@ -266,6 +268,14 @@ CELERY_TIMEZONE = TIME_ZONE
 # from its times, casting seals a due election and the results page counts a closed one.
 CELERY_BEAT_SCHEDULE = {
     "decisions-sweep": {"task": "decisions.sweep", "schedule": 60.0},
+    "notifications-daily-digest": {
+        "task": "notifications.send_daily_digests",
+        "schedule": crontab(hour=7, minute=0),
+    },
+    "notifications-weekly-digest": {
+        "task": "notifications.send_weekly_digests",
+        "schedule": crontab(hour=7, minute=30, day_of_week=1),
+    },
 }
 
 # Absolute links in emails ("https://members.example.org"); site-relative without it.

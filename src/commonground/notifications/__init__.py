@@ -1,0 +1,1 @@
+"""One notification service for every app: in-app centre, email, digests, unsubscribe."""
