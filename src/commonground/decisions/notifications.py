@@ -95,68 +95,53 @@ def _closes_at(election: Any) -> str:
     return f"{timezone.localtime(election.closes_at):%Y-%m-%d %H:%M %Z}"
 
 
-def election_opened(election: Any, users: Any) -> int:
-    path = reverse("decisions:election_detail", args=[election.pk])
+def _notify_about(
+    kind: str, election: Any, recipients: Any, url_name: str, **context: Any
+) -> int:
+    """Notify ``recipients`` about ``election``, linking to its ``url_name`` page."""
+    path = reverse(url_name, args=[election.pk])
     return len(
         notify(
-            BALLOT_OPENED,
-            recipients=users,
+            kind,
+            recipients=recipients,
             group=election.group,
             target=election,
             url=path,
-            context={
-                "election": election,
-                "closes_at": _closes_at(election),
-                "url": site_url(path),
-            },
+            context={"election": election, "url": site_url(path), **context},
         )
+    )
+
+
+def election_opened(election: Any, users: Any) -> int:
+    return _notify_about(
+        BALLOT_OPENED,
+        election,
+        users,
+        "decisions:election_detail",
+        closes_at=_closes_at(election),
     )
 
 
 def election_closing_soon(election: Any, users: Any) -> int:
-    path = reverse("decisions:election_detail", args=[election.pk])
-    return len(
-        notify(
-            CLOSING_SOON,
-            recipients=users,
-            group=election.group,
-            target=election,
-            url=path,
-            context={
-                "election": election,
-                "closes_at": _closes_at(election),
-                "url": site_url(path),
-            },
-        )
+    return _notify_about(
+        CLOSING_SOON,
+        election,
+        users,
+        "decisions:election_detail",
+        closes_at=_closes_at(election),
     )
 
 
 def election_results(election: Any, users: Any, summary: str) -> int:
-    path = reverse("decisions:election_results", args=[election.pk])
-    return len(
-        notify(
-            RESULTS,
-            recipients=users,
-            group=election.group,
-            target=election,
-            url=path,
-            context={"election": election, "summary": summary, "url": site_url(path)},
-        )
+    return _notify_about(
+        RESULTS, election, users, "decisions:election_results", summary=summary
     )
 
 
 def cast_receipt(election: Any, user: User, tracker: str) -> int:
     """The tracker code by email: proof the ballot was received, never what it says."""
-    path = reverse("decisions:election_results", args=[election.pk])
-    return len(
-        notify(
-            CAST_RECEIPT,
-            recipients=[user],
-            group=election.group,
-            target=election,
-            url=path,
-            context={"election": election, "tracker": tracker, "url": site_url(path)},
-        )
+    return _notify_about(
+        CAST_RECEIPT, election, [user], "decisions:election_results", tracker=tracker
     )
 
 

@@ -130,6 +130,35 @@ def followers_of(target: Any) -> list[int]:
     )
 
 
+def _who_is_told(
+    kind: NotificationKind,
+    recipients: Iterable[Any] | None,
+    target: Any,
+    group_id: int | None,
+    can_see: Callable[[Any], bool] | None,
+    include_followers: bool,
+) -> list[int]:
+    """Ids of the recipients (and followers) who may see the target, have an account
+    and are still in the group."""
+    if recipients is None and kind.recipients is not None:
+        recipients = kind.recipients(target)
+    users = {user.pk: user for user in (recipients or [])}
+    if include_followers and target is not None and not isinstance(target, str):
+        follower_ids = [pk for pk in followers_of(target) if pk not in users]
+        users.update(get_user_model().objects.in_bulk(follower_ids))
+    told = [
+        pk
+        for pk, user in users.items()
+        if getattr(user, "deleted_at", None) is None
+        and getattr(user, "is_active", True)
+        and (can_see is None or can_see(user))
+    ]
+    if group_id is not None and kind.still_in_group is not None:
+        still = kind.still_in_group(group_id, told)
+        told = [pk for pk in told if pk in still]
+    return told
+
+
 def notify(
     kind: str,
     *,
@@ -150,52 +179,33 @@ def notify(
     ``none`` get nothing. Title and body are rendered now, once per notification.
     """
     notification_kind = kind_named(kind)
-    if recipients is None and notification_kind.recipients is not None:
-        recipients = notification_kind.recipients(target)
-    users = {user.pk: user for user in (recipients or [])}
-    if include_followers and target is not None and not isinstance(target, str):
-        follower_ids = [pk for pk in followers_of(target) if pk not in users]
-        users.update(get_user_model().objects.in_bulk(follower_ids))
-    users = {
-        pk: user
-        for pk, user in users.items()
-        if getattr(user, "deleted_at", None) is None
-        and getattr(user, "is_active", True)
-    }
-    if can_see is not None:
-        users = {pk: user for pk, user in users.items() if can_see(user)}
     group_id = getattr(group, "pk", group)
-    if group_id is not None and notification_kind.still_in_group is not None:
-        still = notification_kind.still_in_group(group_id, list(users))
-        users = {pk: user for pk, user in users.items() if pk in still}
+    users = _who_is_told(
+        notification_kind, recipients, target, group_id, can_see, include_followers
+    )
     if not users:
         return []
-    channels = channels_for(notification_kind, list(users), group_id)
+    channels = channels_for(notification_kind, users, group_id)
     rendered = _render(
         notification_kind, {**(context or {}), "group": group, "target": target}
     )
     target_fields = _target_fields(target)
-    created: list[Notification] = []
-    for pk in users:
-        channel = channels[pk]
-        if channel == Channel.NONE and not notification_kind.statutory:
-            continue
-        created.append(
-            Notification(
-                recipient_id=pk,
-                kind=kind,
-                group_id=group_id,
-                url=url,
-                title=rendered.title,
-                body=rendered.body,
-                html=rendered.html,
-                in_app=notification_kind.in_app,
-                **target_fields,
-            )
+    created = [
+        Notification(
+            recipient_id=pk,
+            kind=kind,
+            group_id=group_id,
+            url=url,
+            title=rendered.title,
+            body=rendered.body,
+            html=rendered.html,
+            in_app=notification_kind.in_app,
+            **target_fields,
         )
+        for pk in users
+        if channels[pk] != Channel.NONE or notification_kind.statutory
+    ]
     created = Notification.objects.bulk_create(created)
-    if any(notification.pk is None for notification in created):  # MySQL
-        raise RuntimeError("bulk_create did not return primary keys")
     deliveries = []
     for notification in created:
         channel = channels[notification.recipient_id]

@@ -1,3 +1,5 @@
+"""URLs of the notification centre, preferences, follows and one-click unsubscribe."""
+
 from django.urls import path
 
 from . import views
