@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "commonground.notifications",
     "commonground.members",
     "commonground.discussion",
+    "commonground.onboarding",
+    "commonground.newsletters",
     "commonground.decisions",
     "commonground.site",
 ]

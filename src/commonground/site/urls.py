@@ -19,6 +19,8 @@ urlpatterns = [
     path("", include("commonground.members.urls")),
     path("discussion/", include("commonground.discussion.urls")),
     path("decisions/", include("commonground.decisions.urls")),
+    path("onboarding/", include("commonground.onboarding.urls")),
+    path("newsletters/", include("commonground.newsletters.urls")),
     path("", include("commonground.notifications.urls")),
     path("accounts/login/", RateLimitedLoginView.as_view(), name="account_login"),
     path("accounts/", include("allauth.urls")),

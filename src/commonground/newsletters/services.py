@@ -1,0 +1,1 @@
+"""Writes of the newsletters app (see apps.py)."""

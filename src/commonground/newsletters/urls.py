@@ -1,0 +1,7 @@
+"""URLs of the newsletters app."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "newsletters"
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Writes of the onboarding app (see apps.py)."""

@@ -1,0 +1,7 @@
+"""URLs of the onboarding app."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "onboarding"
+
+urlpatterns: list = []
