@@ -18,6 +18,7 @@ AUDIT_ACTIONS = {
     "organisation.branding_changed": _(
         "changed the organisation's name, logo or colour"
     ),
+    "member.email_bounced": _("recorded that mail to a member bounced"),
 }
 
 # Entries written before action names were past tense keep their old names (the

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import services
-from .models import Group, Membership, Organisation, Role, User
+from .models import Group, Membership, Organisation, Role, RoleAssignment, User
 
 DEMO_PASSWORD = "common-ground-demo"  # noqa: S105 - documented demo credential
 DEMO_DOMAIN = "demo.commonground.example"
@@ -366,9 +366,7 @@ def _history(
         services.membership_join(user=user, group=leeds)
     latecomer = crowd[187]
     application = services.membership_join(user=latecomer, group=manchester)
-    manchester_organiser = services.RoleAssignment.objects.filter(
-        group=manchester
-    ).first()
+    manchester_organiser = RoleAssignment.objects.filter(group=manchester).first()
     if manchester_organiser is not None:
         services.membership_approve(
             actor=manchester_organiser.user, membership=application

@@ -93,6 +93,11 @@ class User(AbstractUser):
         validators=[validate_time_zone],
         help_text=_("An IANA name such as Europe/Berlin; empty until chosen."),
     )
+    # Set when mail to the address bounced for good (a hard bounce or a complaint);
+    # cleared when the member changes or confirms the address. Newsletters and
+    # invitations skip a bounced address; organisers see it on the member list.
+    email_bounced_at = models.DateTimeField(null=True, blank=True, editable=False)
+    email_bounce_reason = models.CharField(max_length=200, blank=True, editable=False)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = []  # noqa: RUF012 - Django reads it as a plain class attribute
@@ -111,6 +116,15 @@ class User(AbstractUser):
         if self.deleted_at is not None:
             return "Deleted member"
         return self.display_name or "Member"
+
+
+class Verification(models.TextChoices):
+    EMAIL = "email", _("A confirmed email address is enough")
+    POSTAL_CODE = "postal_code", _("A code sent by post to the registered address")
+    ORGANISER_CHECK = (
+        "organiser_check",
+        _("An organiser checks them against the register"),
+    )
 
 
 class Organisation(models.Model):
@@ -143,6 +157,13 @@ class Organisation(models.Model):
     # [{"width": 64, "height": 32, "name": "logos/npp-1a2b3c4d-64.png"}, ...], widest
     # last; written with the logo by members.services.organisation_branding_update.
     logo_renditions = models.JSONField(default=list, blank=True, editable=False)
+    # How a member is verified before they may vote in this organisation's ballots.
+    verification = models.CharField(
+        _("how members are verified before they vote"),
+        max_length=16,
+        choices=Verification.choices,
+        default=Verification.EMAIL,
+    )
 
     def __str__(self) -> str:
         return self.name
@@ -179,6 +200,9 @@ class Group(models.Model):
     # Materialised path of ancestor ids, e.g. "/1/4/9/" for group 9 under 4 under 1:
     # subtree and ancestor queries are single indexed queries.
     path = models.CharField(max_length=255, db_index=True, editable=False)
+    # An archived group keeps its members, history and records, takes no new
+    # members and opens nothing new; it drops out of navigation.
+    archived_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["path"]
@@ -275,3 +299,68 @@ class RoleAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.role} of {self.group_id}"
+
+
+class MemberVerification(models.Model):
+    """That a member was verified for an organisation's ballots, and how.
+
+    One row per member and organisation. ``verified_at`` null means pending: a postal
+    code was sent (its hash kept here, the code itself never stored) or an organiser
+    check is awaited.
+    """
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="verifications"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="verifications"
+    )
+    method = models.CharField(max_length=16, choices=Verification.choices)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    code_hash = models.CharField(max_length=128, blank=True)
+    code_issued_at = models.DateTimeField(null=True, blank=True)
+    code_attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organisation"], name="one_verification_per_org"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}@{self.organisation_id}: {self.method}"
+
+
+class Invitation(models.Model):
+    """An invitation to claim an account created for a member (an imported register).
+
+    The link carries a signed token naming this row; it expires after
+    ``INVITATION_DAYS`` and is spent once claimed. Resending issues a new token for
+    the same row (the old link still works until it expires).
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="invitations"
+    )
+    invited_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    send_count = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organisation"], name="one_invitation_per_org"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"invitation {self.pk} for {self.user_id}"

@@ -1,0 +1,51 @@
+"""Every state change of members, groups and roles, by workflow.
+
+Each function is atomic: it checks permission, writes, and appends the audit
+entry in the same transaction, so an action is never half-done or unlogged.
+Modules: ``memberships`` (joining, leaving, organisers' decisions, roles),
+``groups`` (creating and changing groups), ``accounts`` (a member's own account),
+``branding`` (an organisation's logo and colour).
+"""
+
+from .accounts import (
+    account_delete,
+    account_export,
+    email_bounce_clear,
+    email_bounce_record,
+    profile_update,
+)
+from .branding import organisation_branding_update
+from .groups import group_create, group_settings_update
+from .memberships import (
+    membership_approve,
+    membership_decline,
+    membership_join,
+    membership_lapse,
+    membership_leave,
+    membership_reinstate,
+    membership_suspend,
+    role_assign,
+    role_grant_founding_admin,
+    role_revoke,
+)
+
+__all__ = [
+    "account_delete",
+    "account_export",
+    "email_bounce_clear",
+    "email_bounce_record",
+    "group_create",
+    "group_settings_update",
+    "membership_approve",
+    "membership_decline",
+    "membership_join",
+    "membership_lapse",
+    "membership_leave",
+    "membership_reinstate",
+    "membership_suspend",
+    "organisation_branding_update",
+    "profile_update",
+    "role_assign",
+    "role_grant_founding_admin",
+    "role_revoke",
+]
