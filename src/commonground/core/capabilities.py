@@ -137,6 +137,10 @@ class Capability:
     # Export section name -> exporter(user) returning JSON-ready data about that user
     # only, never another member's personal data and never ballot contents.
     personal_data: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
+    # erase_personal_data(user) removes what the app holds about a member who deletes
+    # their account (called inside that transaction, before the name and address are
+    # cleared from the user row, so it can still find text that quotes them).
+    erase_personal_data: Callable[[Any], None] | None = None
     # Past-tense action name ("election.opened") -> what the group log says.
     audit_actions: Mapping[str, Label] = field(default_factory=dict)
     # Older action names still found in existing (hash-chained, unchangeable) entries
@@ -238,6 +242,13 @@ def personal_data_exporters() -> Iterator[tuple[str, Callable[[Any], Any]]]:
 def exported_sections(user: Any) -> dict[str, Any]:
     """Every app's export section for ``user``, by section name."""
     return {key: exporter(user) for key, exporter in sorted(personal_data_exporters())}
+
+
+def erase_personal_data(user: Any) -> None:
+    """Every app's eraser for ``user`` (account deletion)."""
+    for cap in registered():
+        if cap.erase_personal_data is not None:
+            cap.erase_personal_data(user)
 
 
 def audit_action_labels() -> dict[str, Label]:

@@ -9,6 +9,7 @@ queue carries). The kinds are registered in this app's capability entry.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from celery import shared_task
@@ -20,12 +21,16 @@ from commonground.core.capabilities import NotificationKind
 from commonground.members import selectors as member_selectors
 from commonground.members.models import Group, User
 from commonground.notifications.delivery import site_url
-from commonground.notifications.services import notify
+from commonground.notifications.services import followers_of, notify
+
+from . import rules
 
 BALLOT_OPENED = "decisions.ballot_opened"
 CLOSING_SOON = "decisions.closing_soon"
 RESULTS = "decisions.results"
 CAST_RECEIPT = "decisions.cast_receipt"
+PROPOSAL_MOVED = "decisions.proposal_moved"
+PROPOSAL_PUBLISHED = "decisions.proposal_published"
 
 
 def still_in_group(group_id: int, member_ids: list[int]) -> set[int]:
@@ -64,6 +69,20 @@ NOTIFICATION_KINDS = (
         subject_template="decisions/email/results_subject.txt",
         text_template="decisions/email/results.txt",
     ),
+    NotificationKind(
+        name=PROPOSAL_MOVED,
+        label=_("A proposal I wrote or follow moves on"),
+        default_channel="email",
+        subject_template="decisions/email/proposal_moved_subject.txt",
+        text_template="decisions/email/proposal_moved.txt",
+    ),
+    NotificationKind(
+        name=PROPOSAL_PUBLISHED,
+        label=_("A new proposal in a group I follow"),
+        default_channel="daily",
+        subject_template="decisions/email/proposal_published_subject.txt",
+        text_template="decisions/email/proposal_published.txt",
+    ),
     # To the voter only, by email, never in the centre: proof of receipt.
     NotificationKind(
         name=CAST_RECEIPT,
@@ -95,10 +114,23 @@ def _closes_at(election: Any) -> str:
     return f"{timezone.localtime(election.closes_at):%Y-%m-%d %H:%M %Z}"
 
 
+def _can_see_decisions_of(group: Group) -> Callable[[Any], bool]:
+    return lambda user: rules.can_see_group_decisions(
+        member_selectors.viewer_for(user, group)
+    )
+
+
 def _notify_about(
-    kind: str, election: Any, recipients: Any, url_name: str, **context: Any
+    kind: str,
+    election: Any,
+    recipients: Any,
+    url_name: str,
+    *,
+    followers: bool = False,
+    **context: Any,
 ) -> int:
-    """Notify ``recipients`` about ``election``, linking to its ``url_name`` page."""
+    """Notify ``recipients`` about ``election``, linking to its ``url_name`` page;
+    with ``followers``, also those who follow it and may see it."""
     path = reverse(url_name, args=[election.pk])
     return len(
         notify(
@@ -108,6 +140,52 @@ def _notify_about(
             target=election,
             url=path,
             context={"election": election, "url": site_url(path), **context},
+            include_followers=followers,
+            can_see=_can_see_decisions_of(election.group) if followers else None,
+        )
+    )
+
+
+def proposal_published(proposal: Any) -> int:
+    """Tell the followers of the proposal's group (its authors excepted)."""
+    authors = {proposal.author_id, *proposal.coauthors.values_list("pk", flat=True)}
+    followers = [pk for pk in followers_of(proposal.group) if pk not in authors]
+    if not followers:
+        return 0
+    path = reverse("decisions:proposal_detail", args=[proposal.pk])
+    return len(
+        notify(
+            PROPOSAL_PUBLISHED,
+            recipients=User.objects.filter(pk__in=followers),
+            group=proposal.group,
+            target=proposal,
+            url=path,
+            context={"proposal": proposal, "url": site_url(path)},
+            can_see=_can_see_decisions_of(proposal.group),
+        )
+    )
+
+
+def proposal_moved(proposal: Any, stage: str, summary: str = "") -> int:
+    """Tell the proposal's authors and followers it went to a ballot, was decided or
+    lapsed (``stage``: ballot, passed, failed, lapsed)."""
+    path = reverse("decisions:proposal_detail", args=[proposal.pk])
+    authors = [proposal.author, *proposal.coauthors.all()]
+    return len(
+        notify(
+            PROPOSAL_MOVED,
+            recipients=authors,
+            group=proposal.group,
+            target=proposal,
+            url=path,
+            context={
+                "proposal": proposal,
+                "stage": stage,
+                "summary": summary,
+                "url": site_url(path),
+            },
+            include_followers=True,
+            can_see=_can_see_decisions_of(proposal.group),
         )
     )
 
@@ -134,7 +212,12 @@ def election_closing_soon(election: Any, users: Any) -> int:
 
 def election_results(election: Any, users: Any, summary: str) -> int:
     return _notify_about(
-        RESULTS, election, users, "decisions:election_results", summary=summary
+        RESULTS,
+        election,
+        users,
+        "decisions:election_results",
+        followers=True,
+        summary=summary,
     )
 
 

@@ -29,6 +29,7 @@ class DiscussionConfig(AppConfig):
         from commonground.core.capabilities import Capability, GroupSection, register
 
         from . import rules, selectors
+        from .notifications import NOTIFICATION_KINDS
 
         register(
             Capability(
@@ -47,5 +48,6 @@ class DiscussionConfig(AppConfig):
                 personal_data={"comments": selectors.comments_for_export},
                 audit_actions=AUDIT_ACTIONS,
                 audit_aliases=AUDIT_ALIASES,
+                notification_kinds=NOTIFICATION_KINDS,
             )
         )

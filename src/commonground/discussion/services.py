@@ -11,13 +11,12 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from commonground.audit.services import audit_record
 
-from . import rules
+from . import notifications, rules
 from .models import BODY_MAX_LENGTH, REASON_MAX_LENGTH, Comment, CommentReport
 from .richtext import render_markdown
 
@@ -99,7 +98,7 @@ def comment_post(
     _check_rate_limit(author)
     group = rules.rule_for(target).group_for(target)
     with transaction.atomic():
-        return Comment.objects.create(
+        comment = Comment.objects.create(
             content_type=content_type,
             object_id=object_id,
             group=group,
@@ -110,6 +109,8 @@ def comment_post(
             body_html=str(render_markdown(body)),
             created_at=timezone.now(),
         )
+        notifications.comment_posted(comment, target)
+        return comment
 
 
 def _locked(comment: Comment) -> Comment:
@@ -171,6 +172,7 @@ def comment_remove(*, moderator: Any, comment: Comment, reason: str) -> Comment:
     _record_moderation(
         moderator, "comment.removed", comment, target, reason, author=comment.author_id
     )
+    notifications.comment_removed(comment, target, reason)
     return comment
 
 
@@ -291,23 +293,5 @@ def comment_report(
             group=_moderation_group(target),
             data={"comment": comment.pk, "reports": count},
         )
-        _notify_author_of_hide(comment)
+        notifications.comment_hidden(comment, target)
     return report
-
-
-def _notify_author_of_hide(comment: Comment) -> None:
-    author = comment.author
-    if author.deleted_at is not None or not author.email:
-        return
-    transaction.on_commit(
-        lambda: send_mail(
-            subject="[Common Ground] Your comment is hidden for review",
-            message=(
-                "Several members reported one of your comments, so it is hidden until "
-                "a moderator reviews it. You will see it again if they restore it."
-            ),
-            from_email=None,
-            recipient_list=[author.email],
-            fail_silently=True,
-        )
-    )

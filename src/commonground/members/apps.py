@@ -50,6 +50,7 @@ class MembersConfig(AppConfig):
         )
 
         from . import demo, rules, selectors
+        from .notifications import NOTIFICATION_KINDS
 
         register(
             Capability(
@@ -98,5 +99,6 @@ class MembersConfig(AppConfig):
                 audit_actions=AUDIT_ACTIONS,
                 audit_aliases=AUDIT_ALIASES,
                 demo_seed=demo.seed,
+                notification_kinds=NOTIFICATION_KINDS,
             )
         )

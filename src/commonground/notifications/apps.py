@@ -13,12 +13,13 @@ class NotificationsConfig(AppConfig):
     def ready(self) -> None:
         from commonground.core.capabilities import Capability, register
 
-        from . import selectors
+        from . import selectors, services
 
         register(
             Capability(
                 app=self.name,
                 personal_data={"notifications": selectors.personal_data_notifications},
+                erase_personal_data=services.member_forget,
                 audit_actions={},
             )
         )

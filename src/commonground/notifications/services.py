@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.db.models.functions import Replace
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -272,3 +273,29 @@ def unsubscribe(*, member_id: int, kind: str, group_id: int | None) -> str:
     channel = Channel.WEEKLY if notification_kind.statutory else Channel.NONE
     preference_set(member=member, kind=kind, group_id=group_id, channel=channel)
     return channel
+
+
+# Forgetting -------------------------------------------------------------------------
+
+DELETED_NAME = "Deleted member"
+
+
+def member_forget(user: Any) -> None:
+    """A member deleted their account: drop their own notifications, choices and
+    follows, and take their name out of what others were told about them."""
+    Notification.objects.filter(recipient=user).delete()
+    Preference.objects.filter(member=user).delete()
+    Follow.objects.filter(member=user).delete()
+    name = (getattr(user, "display_name", "") or "").strip()
+    if len(name) < 2:  # too short to find without rewriting unrelated words
+        return
+    mentions = (
+        models.Q(title__contains=name)
+        | models.Q(body__contains=name)
+        | models.Q(html__contains=name)
+    )
+    Notification.objects.filter(mentions).update(
+        title=Replace("title", models.Value(name), models.Value(DELETED_NAME)),
+        body=Replace("body", models.Value(name), models.Value(DELETED_NAME)),
+        html=Replace("html", models.Value(name), models.Value(DELETED_NAME)),
+    )

@@ -14,8 +14,9 @@ from django.db import transaction
 from commonground.audit.services import audit_record
 from commonground.members.models import Group, User
 from commonground.members.selectors import group_active_member_count, viewer_for
+from commonground.notifications.services import follow_set
 
-from .. import rules
+from .. import notifications, rules
 from ..models import Amendment, Election, Method, Proposal, ProposalSupport
 from . import clock, locks, sealing
 from .checks import is_author, require_member, require_runner
@@ -123,6 +124,7 @@ def proposal_publish(*, actor: User, proposal: Proposal) -> Proposal:
         group=proposal.group,
         data={"supporters_needed": proposal.supporters_needed, "members": members},
     )
+    notifications.proposal_published(proposal)
     return proposal
 
 
@@ -139,6 +141,8 @@ def proposal_support(*, member: User, proposal: Proposal) -> Proposal:
     ProposalSupport.objects.get_or_create(
         proposal=proposal, member=member, defaults={"created_at": now}
     )
+    # Supporters hear how it goes, like its authors; they can unfollow.
+    follow_set(member=member, target=proposal, following=True)
     _send_if_supported(proposal, now)
     return proposal
 
@@ -228,6 +232,7 @@ def _proposal_to_ballot(
     )
     for created in proposal.elections.all():
         sealing.seal(created, now)
+    notifications.proposal_moved(proposal, "ballot")
     return election
 
 
@@ -253,6 +258,7 @@ def proposals_check_support(*, now: datetime | None = None) -> dict[str, int]:
                     target=proposal,
                     group=proposal.group,
                 )
+                notifications.proposal_moved(proposal, "lapsed")
                 lapsed += 1
     return {"sent": sent, "lapsed": lapsed}
 
@@ -272,4 +278,11 @@ def proposal_settle_outcome(*, election: Election, outcome: Mapping[str, Any]) -
         Proposal.objects.filter(pk=election.proposal_id).update(
             status=Proposal.Status.PASSED if passed else Proposal.Status.FAILED,
             outcome=outcome.get("summary", ""),
+        )
+        notifications.proposal_moved(
+            Proposal.objects.select_related("group", "author").get(
+                pk=election.proposal_id
+            ),
+            "passed" if passed else "failed",
+            str(outcome.get("summary", "")),
         )

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from commonground.audit.services import audit_record
-from commonground.core.capabilities import exported_sections
+from commonground.core.capabilities import erase_personal_data, exported_sections
 
 from ..models import (
     Membership,
@@ -112,6 +112,7 @@ def account_delete(*, user: User) -> None:
         if str(session.get_decoded().get("_auth_user_id")) == str(user_id):
             session.delete()
     RoleAssignment.objects.filter(user=user).delete()
+    erase_personal_data(user)
     for membership in Membership.objects.select_for_update().filter(
         user=user,
         status__in=[Status.ACTIVE, Status.APPLIED, Status.SUSPENDED, Status.LAPSED],

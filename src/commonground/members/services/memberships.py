@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from commonground.audit.services import audit_record
 
+from .. import notifications
 from ..middleware import forget_second_factor_check
 from ..models import (
     Group,
@@ -56,6 +57,8 @@ def membership_join(*, user: User, group: Group) -> Membership:
         actor=user,
         at=membership.since,
     )
+    if target == Status.APPLIED:
+        notifications.application_received(membership)
     return membership
 
 
@@ -119,6 +122,7 @@ def _organiser_decision(
         reason=reason,
         data={"member": membership.user_id},
     )
+    notifications.membership_decided(membership, decision, reason)
     return membership
 
 
