@@ -110,11 +110,16 @@ def preferences(request: HttpRequest) -> HttpResponse:
                 continue
             kind, _sep, group = key.partition("|")
             try:
-                kind_named(kind)
+                group_id = int(group) if group else None
+                current = services.channels_for(
+                    kind_named(kind), [request.user.pk], group_id
+                )[request.user.pk]
+                if channel == current:
+                    continue  # unchanged: a default stays a default
                 services.preference_set(
                     member=request.user,
                     kind=kind,
-                    group_id=int(group) if group else None,
+                    group_id=group_id,
                     channel=channel,
                 )
             except LookupError:
