@@ -4,7 +4,8 @@ Each function is atomic: it checks permission, writes, and appends the audit
 entry in the same transaction, so an action is never half-done or unlogged.
 Modules: ``memberships`` (joining, leaving, organisers' decisions, roles),
 ``groups`` (creating and changing groups), ``accounts`` (a member's own account),
-``branding`` (an organisation's logo and colour).
+``branding`` (an organisation's logo and colour), ``enrolment`` (many members at
+once, from an organisation's register; runs inside the caller's transaction).
 """
 
 from .accounts import (
@@ -15,6 +16,16 @@ from .accounts import (
     profile_update,
 )
 from .branding import organisation_branding_update
+from .enrolment import (
+    EnrolLine,
+    EnrolmentDirectory,
+    EnrolOutcome,
+    EnrolResult,
+    EnrolRow,
+    enrolment_directory,
+    members_enrol,
+    members_enrol_plan,
+)
 from .groups import group_create, group_settings_update
 from .memberships import (
     membership_approve,
@@ -30,10 +41,16 @@ from .memberships import (
 )
 
 __all__ = [
+    "EnrolLine",
+    "EnrolOutcome",
+    "EnrolResult",
+    "EnrolRow",
+    "EnrolmentDirectory",
     "account_delete",
     "account_export",
     "email_bounce_clear",
     "email_bounce_record",
+    "enrolment_directory",
     "group_create",
     "group_settings_update",
     "membership_approve",
@@ -42,6 +59,8 @@ __all__ = [
     "membership_lapse",
     "membership_leave",
     "membership_reinstate",
+    "members_enrol",
+    "members_enrol_plan",
     "membership_suspend",
     "organisation_branding_update",
     "profile_update",

@@ -1,4 +1,4 @@
-"""Thin views: parse input, call one service or selector, render."""
+"""Thin views of group pages, organiser tools and the member's own account pages."""
 
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ from django.views.decorators.http import require_POST
 
 from commonground.core.capabilities import group_overview
 
-from . import rules, selectors, services
-from .branding import brand_of
-from .forms import (
+from .. import rules, selectors, services
+from ..branding import brand_of
+from ..forms import (
     DeleteAccountForm,
     GroupSettingsForm,
     OptionalReasonForm,
@@ -29,8 +29,8 @@ from .forms import (
     ReasonForm,
     RoleAssignForm,
 )
-from .http import MemberRequest
-from .models import Group, Membership, Organisation, RoleAssignment
+from ..http import MemberRequest
+from ..models import Group, Membership, Organisation, RoleAssignment
 
 
 def _visible_group(request: HttpRequest, slug: str) -> tuple[Group, selectors.Viewer]:

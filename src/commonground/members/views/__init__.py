@@ -1,0 +1,43 @@
+"""Thin views: parse input, call one service or selector, render.
+
+Modules: ``pages`` (group pages, organiser tools, the member's own account) and
+``setup`` (first run, and organisers shaping the group tree).
+"""
+
+from .pages import (
+    account_delete,
+    account_export,
+    group_detail,
+    group_directory,
+    group_join,
+    group_leave,
+    group_log,
+    group_manage,
+    group_members,
+    group_settings,
+    membership_action,
+    organisation_brand_css,
+    organisation_settings,
+    profile,
+    role_assign,
+    role_revoke,
+)
+
+__all__ = [
+    "group_directory",
+    "group_detail",
+    "group_members",
+    "group_join",
+    "group_leave",
+    "group_manage",
+    "membership_action",
+    "role_assign",
+    "role_revoke",
+    "group_settings",
+    "group_log",
+    "profile",
+    "account_export",
+    "account_delete",
+    "organisation_settings",
+    "organisation_brand_css",
+]
