@@ -1,6 +1,7 @@
 """Password validators added to Django's own (see AUTH_PASSWORD_VALIDATORS)."""
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import ngettext
 
 
 class MaximumLengthValidator:
@@ -12,9 +13,18 @@ class MaximumLengthValidator:
     def validate(self, password: str, user: object = None) -> None:
         if len(password) > self.max_length:
             raise ValidationError(
-                f"This password is too long: use at most {self.max_length} characters.",
+                ngettext(
+                    "This password is too long: use at most %(max_length)d character.",
+                    "This password is too long: use at most %(max_length)d characters.",
+                    self.max_length,
+                )
+                % {"max_length": self.max_length},
                 code="password_too_long",
             )
 
     def get_help_text(self) -> str:
-        return f"Your password can be up to {self.max_length} characters long."
+        return ngettext(
+            "Your password can be up to %(max_length)d character long.",
+            "Your password can be up to %(max_length)d characters long.",
+            self.max_length,
+        ) % {"max_length": self.max_length}

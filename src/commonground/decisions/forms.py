@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from commonground.members.models import User
 
@@ -19,30 +20,31 @@ class MemberChoiceField(forms.ModelMultipleChoiceField):
 
 
 class ProposalForm(forms.Form):
-    title = forms.CharField(label="Title", max_length=200)
+    title = forms.CharField(label=_("Title"), max_length=200)
     text = forms.CharField(
-        label="Proposal",
+        label=_("Proposal"),
         max_length=50_000,
         widget=forms.Textarea(attrs={"rows": 12}),
-        help_text="Markdown: **bold**, *italic*, lists, links and headings.",
+        help_text=_("Markdown: **bold**, *italic*, lists, links and headings."),
     )
     coauthors = MemberChoiceField(
-        label="Co-authors",
+        label=_("Co-authors"),
         queryset=User.objects.none(),
         required=False,
-        help_text="Fellow members who wrote it with you.",
+        help_text=_("Fellow members who wrote it with you."),
     )
     support_share_percent = forms.IntegerField(
-        label="Share of members whose support sends it to a ballot (%)",
+        # xgettext:no-python-format
+        label=_("Share of members whose support sends it to a ballot (%)"),
         min_value=1,
         max_value=100,
         initial=10,
     )
     support_period_days = forms.IntegerField(
-        label="Days to gather support", min_value=1, max_value=365, initial=30
+        label=_("Days to gather support"), min_value=1, max_value=365, initial=30
     )
     voting_days = forms.IntegerField(
-        label="Days of voting", min_value=1, max_value=60, initial=7
+        label=_("Days of voting"), min_value=1, max_value=60, initial=7
     )
 
     def __init__(self, *args: Any, members: Any = None, **kwargs: Any) -> None:
@@ -54,26 +56,26 @@ class ProposalForm(forms.Form):
 
 
 class AmendmentForm(forms.Form):
-    title = forms.CharField(label="Amendment title", max_length=200)
+    title = forms.CharField(label=_("Amendment title"), max_length=200)
     text = forms.CharField(
-        label="What to change",
+        label=_("What to change"),
         max_length=20_000,
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text="Markdown. Say what to add, remove or replace.",
+        help_text=_("Markdown. Say what to add, remove or replace."),
     )
 
 
 class NominationForm(forms.Form):
     statement = forms.CharField(
-        label="Your statement",
+        label=_("Your statement"),
         max_length=10_000,
         widget=forms.Textarea(attrs={"rows": 6}),
-        help_text="Why members should choose you (Markdown).",
+        help_text=_("Why members should choose you (Markdown)."),
     )
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label="Reason", max_length=2000)
+    reason = forms.CharField(label=_("Reason"), max_length=2000)
 
 
 def _default_close() -> Any:
@@ -82,68 +84,73 @@ def _default_close() -> Any:
 
 class ElectionForm(forms.Form):
     kind = forms.ChoiceField(
-        label="What kind of vote",
+        label=_("What kind of vote"),
         choices=[
-            (Election.Kind.QUESTION, "A question with options"),
-            (Election.Kind.ELECTION, "An election with nominations (open selection)"),
+            (Election.Kind.QUESTION, _("A question with options")),
+            (
+                Election.Kind.ELECTION,
+                _("An election with nominations (open selection)"),
+            ),
         ],
     )
-    title = forms.CharField(label="Title", max_length=200)
+    title = forms.CharField(label=_("Title"), max_length=200)
     description = forms.CharField(
-        label="Description",
+        label=_("Description"),
         required=False,
         max_length=20_000,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
-    method = forms.ChoiceField(label="Counting method", choices=Method.choices)
+    method = forms.ChoiceField(label=_("Counting method"), choices=Method.choices)
     options = forms.CharField(
-        label="Options (one per line)",
+        label=_("Options (one per line)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text="For a question. Candidates of an election come from nominations.",
+        help_text=_("For a question. Candidates of an election come from nominations."),
     )
     seats = forms.IntegerField(
-        label="Seats to fill", min_value=1, max_value=50, initial=1
+        label=_("Seats to fill"), min_value=1, max_value=50, initial=1
     )
-    rules = forms.ChoiceField(label="STV rule set", choices=StvRules.choices)
+    rules = forms.ChoiceField(label=_("STV rule set"), choices=StvRules.choices)
     quorum_percent = forms.IntegerField(
-        label="Quorum (% of eligible members who must vote)",
+        # xgettext:no-python-format
+        label=_("Quorum (% of eligible members who must vote)"),
         min_value=0,
         max_value=100,
         initial=0,
     )
     majority_percent = forms.IntegerField(
-        label="Yes must exceed this % of yes and no votes",
+        # xgettext:no-python-format
+        label=_("Yes must exceed this % of yes and no votes"),
         min_value=0,
         max_value=99,
         initial=50,
     )
     allow_revote = forms.BooleanField(
-        label="Members may change their vote until close (the last one counts)",
+        label=_("Members may change their vote until close (the last one counts)"),
         required=False,
         initial=True,
     )
     nominations_open_at = forms.DateTimeField(
-        label="Nominations open (UTC)",
+        label=_("Nominations open (UTC)"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
     nominations_close_at = forms.DateTimeField(
-        label="Nominations close (UTC)",
+        label=_("Nominations close (UTC)"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
     required_seconds = forms.IntegerField(
-        label="Seconds each nomination needs", min_value=0, max_value=20, initial=1
+        label=_("Seconds each nomination needs"), min_value=0, max_value=20, initial=1
     )
     opens_at = forms.DateTimeField(
-        label="Voting opens (UTC)",
+        label=_("Voting opens (UTC)"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-        help_text="Leave empty to open it later by hand.",
+        help_text=_("Leave empty to open it later by hand."),
     )
     closes_at = forms.DateTimeField(
-        label="Voting closes (UTC)",
+        label=_("Voting closes (UTC)"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
@@ -151,23 +158,25 @@ class ElectionForm(forms.Form):
 
 class OpenForm(forms.Form):
     closes_at = forms.DateTimeField(
-        label="Voting closes (UTC)",
+        label=_("Voting closes (UTC)"),
         initial=_default_close,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
 
 
 class ElectionEditForm(forms.Form):
-    title = forms.CharField(label="Title", max_length=200)
+    title = forms.CharField(label=_("Title"), max_length=200)
     description = forms.CharField(
-        label="Description",
+        label=_("Description"),
         required=False,
         max_length=20_000,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
     options = forms.CharField(
-        label="Options (one per line)",
+        label=_("Options (one per line)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text="Candidates of an election come from nominations and are not edited here.",
+        help_text=_(
+            "Candidates of an election come from nominations and are not edited here."
+        ),
     )

@@ -18,18 +18,19 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from commonground.members.models import Group
 
 
 class Method(models.TextChoices):
-    YES_NO = "yes_no", "Yes / no / abstain"
-    APPROVAL = "approval", "Approval (tick every option you accept)"
-    SCORE = "score", "Score (give each option 0 to 5)"
-    STAR = "star", "STAR (score, then automatic runoff)"
-    IRV = "irv", "Ranked choice (instant runoff)"
-    STV = "stv", "Single transferable vote (several seats)"
-    SCHULZE = "schulze", "Schulze (ranked, Condorcet)"
+    YES_NO = "yes_no", _("Yes / no / abstain")
+    APPROVAL = "approval", _("Approval (tick every option you accept)")
+    SCORE = "score", _("Score (give each option 0 to 5)")
+    STAR = "star", _("STAR (score, then automatic runoff)")
+    IRV = "irv", _("Ranked choice (instant runoff)")
+    STV = "stv", _("Single transferable vote (several seats)")
+    SCHULZE = "schulze", _("Schulze (ranked, Condorcet)")
 
 
 RANKED_METHODS = frozenset({Method.IRV, Method.STV, Method.SCHULZE})
@@ -37,23 +38,25 @@ GRID_METHODS = frozenset({Method.YES_NO, Method.APPROVAL, Method.SCORE, Method.S
 
 
 class StvRules(models.TextChoices):
-    SCOTTISH = "scottish", "Scottish STV (SSI 2007/42)"
-    MEEK = "meek", "Meek STV"
-    WIGM = "wigm", "Weighted inclusive Gregory (WIGM)"
+    SCOTTISH = "scottish", _("Scottish STV (SSI 2007/42)")
+    MEEK = "meek", _("Meek STV")
+    WIGM = "wigm", _("Weighted inclusive Gregory (WIGM)")
 
 
 class Proposal(models.Model):
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        DISCUSSION = "discussion", "Open for discussion and support"
-        BALLOT = "ballot", "Being voted on"
-        PASSED = "passed", "Passed"
-        FAILED = "failed", "Not passed"
-        LAPSED = "lapsed", "Lapsed (not enough support in time)"
+        DRAFT = "draft", _("Draft")
+        DISCUSSION = "discussion", _("Open for discussion and support")
+        BALLOT = "ballot", _("Being voted on")
+        PASSED = "passed", _("Passed")
+        FAILED = "failed", _("Not passed")
+        LAPSED = "lapsed", _("Lapsed (not enough support in time)")
 
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="proposals")
     title = models.CharField(max_length=200)
-    text = models.TextField(help_text="Markdown: headings, lists, links and emphasis.")
+    text = models.TextField(
+        help_text=_("Markdown: headings, lists, links and emphasis.")
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="proposals"
     )
@@ -64,14 +67,17 @@ class Proposal(models.Model):
         max_length=16, choices=Status.choices, default=Status.DRAFT
     )
     support_share_percent = models.PositiveSmallIntegerField(
-        "share of members needed (%)",
+        # xgettext:no-python-format
+        _("share of members needed (%)"),
         default=10,
-        help_text="Goes to a ballot when this share of the group's members supports it.",
+        help_text=_(
+            "Goes to a ballot when this share of the group's members supports it."
+        ),
     )
     support_period_days = models.PositiveSmallIntegerField(
-        "days to gather support", default=30
+        _("days to gather support"), default=30
     )
-    voting_days = models.PositiveSmallIntegerField("days of voting", default=7)
+    voting_days = models.PositiveSmallIntegerField(_("days of voting"), default=7)
     created_at = models.DateTimeField()
     published_at = models.DateTimeField(null=True, blank=True)
     support_closes_at = models.DateTimeField(null=True, blank=True)
@@ -109,12 +115,12 @@ class ProposalSupport(models.Model):
 
 class Amendment(models.Model):
     class Status(models.TextChoices):
-        PROPOSED = "proposed", "Proposed"
-        ACCEPTED = "accepted", "Accepted by the authors"
-        TO_VOTE = "to_vote", "Goes to the vote alongside"
-        CARRIED = "carried", "Carried by the vote"
-        DEFEATED = "defeated", "Defeated by the vote"
-        WITHDRAWN = "withdrawn", "Withdrawn"
+        PROPOSED = "proposed", _("Proposed")
+        ACCEPTED = "accepted", _("Accepted by the authors")
+        TO_VOTE = "to_vote", _("Goes to the vote alongside")
+        CARRIED = "carried", _("Carried by the vote")
+        DEFEATED = "defeated", _("Defeated by the vote")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
 
     proposal = models.ForeignKey(
         Proposal, on_delete=models.CASCADE, related_name="amendments"
@@ -123,7 +129,7 @@ class Amendment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     title = models.CharField(max_length=200)
-    text = models.TextField(help_text="What to change, in Markdown.")
+    text = models.TextField(help_text=_("What to change, in Markdown."))
     status = models.CharField(
         max_length=16, choices=Status.choices, default=Status.PROPOSED
     )
@@ -140,10 +146,10 @@ class Election(models.Model):
     """One vote: a question, a proposal's ballot or an election of candidates."""
 
     class Kind(models.TextChoices):
-        QUESTION = "question", "Question with options"
-        ELECTION = "election", "Election with nominations"
-        PROPOSAL = "proposal", "Vote on a proposal"
-        AMENDMENT = "amendment", "Vote on an amendment"
+        QUESTION = "question", _("Question with options")
+        ELECTION = "election", _("Election with nominations")
+        PROPOSAL = "proposal", _("Vote on a proposal")
+        AMENDMENT = "amendment", _("Vote on an amendment")
 
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="elections")
     title = models.CharField(max_length=200)
@@ -152,20 +158,24 @@ class Election(models.Model):
     method = models.CharField(max_length=16, choices=Method.choices)
     seats = models.PositiveSmallIntegerField(default=1)
     rules = models.CharField(
-        "STV rule set",
+        _("STV rule set"),
         max_length=16,
         choices=StvRules.choices,
         default=StvRules.SCOTTISH,
     )
     max_score = models.PositiveSmallIntegerField(default=5)
     quorum_percent = models.PositiveSmallIntegerField(
-        "quorum (% of eligible members who must vote)", default=0
+        # xgettext:no-python-format
+        _("quorum (% of eligible members who must vote)"),
+        default=0,
     )
     majority_percent = models.PositiveSmallIntegerField(
-        "majority (% of yes among yes and no that must be exceeded)", default=50
+        # xgettext:no-python-format
+        _("majority (% of yes among yes and no that must be exceeded)"),
+        default=50,
     )
     allow_revote = models.BooleanField(
-        "members may change their vote until close (the last ballot counts)",
+        _("members may change their vote until close (the last ballot counts)"),
         default=True,
     )
     required_seconds = models.PositiveSmallIntegerField(default=1)
@@ -233,9 +243,9 @@ class Election(models.Model):
 
 class Nomination(models.Model):
     class Status(models.TextChoices):
-        STANDING = "standing", "Standing"
-        WITHDRAWN = "withdrawn", "Withdrawn"
-        REJECTED = "rejected", "Rejected by the returning officer"
+        STANDING = "standing", _("Standing")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        REJECTED = "rejected", _("Rejected by the returning officer")
 
     election = models.ForeignKey(
         Election, on_delete=models.CASCADE, related_name="nominations"
@@ -244,7 +254,7 @@ class Nomination(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="nominations"
     )
     statement = models.TextField(
-        help_text="Why members should choose you, in Markdown."
+        help_text=_("Why members should choose you, in Markdown.")
     )
     status = models.CharField(
         max_length=16, choices=Status.choices, default=Status.STANDING
@@ -416,13 +426,15 @@ class TallyResult(models.Model):
     ballots_sha256 = models.CharField(max_length=64)
     ballot_count = models.PositiveIntegerField()
     roll_size = models.PositiveIntegerField()
-    engine_input = models.JSONField(help_text="Method, seats, rules, seed, candidates.")
+    engine_input = models.JSONField(
+        help_text=_("Method, seats, rules, seed, candidates.")
+    )
     ballots_text = models.TextField(
-        help_text="Sorted canonical payloads, one per line."
+        help_text=_("Sorted canonical payloads, one per line.")
     )
     trackers_text = models.TextField(
         default="",
-        help_text="Tracker codes of the counted ballots, sorted, one per line.",
+        help_text=_("Tracker codes of the counted ballots, sorted, one per line."),
     )
     result_json = models.TextField()
     result_sha256 = models.CharField(max_length=64)

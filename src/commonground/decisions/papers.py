@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from commonground.core.canonical import canonical_json
 
 from .models import Method
@@ -81,7 +83,7 @@ def read_marks(
     if method == Method.YES_NO:
         choice = _small_int(_first(data, "choice"))
         if choice is None or choice >= option_count:
-            errors.fields["choice"] = "Choose one of the answers."
+            errors.fields["choice"] = _("Choose one of the answers.")
             raise errors
         grid = [0] * option_count
         grid[choice] = 1
@@ -91,11 +93,11 @@ def read_marks(
         for text in _all(data, "approve"):
             position = _small_int(text.strip())
             if position is None or position >= option_count:
-                errors.general.append("That option is not on this ballot.")
+                errors.general.append(_("That option is not on this ballot."))
                 raise errors
             grid[position] = 1
         if not any(grid):
-            errors.fields["approve"] = "Tick at least one option you approve of."
+            errors.fields["approve"] = _("Tick at least one option you approve of.")
             raise errors
         return {"grid": grid}
     if method in (Method.SCORE, Method.STAR):
@@ -106,13 +108,15 @@ def read_marks(
             text = _first(data, name)
             value = 0 if text == "" else _small_int(text)
             if value is None or value > max_score:
-                errors.fields[name] = f"Give a whole number from 0 to {max_score}."
+                errors.fields[name] = _("Give a whole number from 0 to %(max)s.") % {
+                    "max": max_score
+                }
                 value = 0
             grid.append(value)
         if errors:
             raise errors
         if not any(grid):
-            errors.general.append("Give at least one option a score above 0.")
+            errors.general.append(_("Give at least one option a score above 0."))
             raise errors
         return {"grid": grid}
     return {"ranking": _read_ranking(method, option_count, data, errors)}
@@ -125,7 +129,7 @@ def _refuse_unknown_fields(
         if name.startswith(prefix):
             position = _small_int(name[len(prefix) :])
             if position is None or position >= option_count:
-                errors.general.append("That option is not on this ballot.")
+                errors.general.append(_("That option is not on this ballot."))
                 raise errors
 
 
@@ -141,31 +145,37 @@ def _read_ranking(
             continue
         rank = _small_int(text)
         if rank is None or not 1 <= rank <= option_count:
-            errors.fields[name] = (
-                f"Choose a rank from 1 to {option_count}, or leave it blank."
-            )
+            errors.fields[name] = _(
+                "Choose a rank from 1 to %(count)s, or leave it blank."
+            ) % {"count": option_count}
             continue
         ranks.setdefault(rank, []).append(position)
     if errors:
         raise errors
     if not ranks:
-        errors.general.append("Rank at least one candidate (1 for your first choice).")
+        errors.general.append(
+            _("Rank at least one candidate (1 for your first choice).")
+        )
         raise errors
     equal_allowed = method == Method.SCHULZE
     if not equal_allowed:
         for rank, positions in ranks.items():
             if len(positions) > 1:
                 for position in positions:
-                    errors.fields[f"rank_{position}"] = (
-                        f"Rank {rank} is given to more than one candidate; "
+                    errors.fields[f"rank_{position}"] = _(
+                        "Rank %(rank)s is given to more than one candidate; "
                         "give each candidate a different rank."
-                    )
+                    ) % {"rank": rank}
     ordered = sorted(ranks)
     expected = 1
     for rank in ordered:
         if rank != expected:
             errors.general.append(
-                f"You skipped rank {expected}: number your choices 1, 2, 3 without gaps."
+                _(
+                    "You skipped rank %(rank)s: number your choices 1, 2, 3 "
+                    "without gaps."
+                )
+                % {"rank": expected}
             )
             break
         expected += len(ranks[rank]) if equal_allowed else 1

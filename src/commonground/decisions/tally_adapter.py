@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from commonground.engines.tally import Election as TallyElection
 from commonground.engines.tally import count
 
@@ -142,29 +144,60 @@ def election_outcome(
                 "majority_met": majority_met,
             }
         )
-        reason = "" if quorum_met else " (the quorum was not reached)"
-        outcome["summary"] = (
-            f"{'Passed' if passed else 'Not passed'}{reason}: {yes} yes, {no} no, "
-            f"{abstain} abstain; {ballots} of {roll_size} eligible members voted."
-        )
+        counts = {
+            "yes": yes,
+            "no": no,
+            "abstain": abstain,
+            "ballots": ballots,
+            "roll_size": roll_size,
+        }
+        if passed:
+            summary = _(
+                "Passed: %(yes)s yes, %(no)s no, %(abstain)s abstain; "
+                "%(ballots)s of %(roll_size)s eligible members voted."
+            )
+        elif quorum_met:
+            summary = _(
+                "Not passed: %(yes)s yes, %(no)s no, %(abstain)s abstain; "
+                "%(ballots)s of %(roll_size)s eligible members voted."
+            )
+        else:
+            summary = _(
+                "Not passed (the quorum was not reached): %(yes)s yes, %(no)s no, "
+                "%(abstain)s abstain; %(ballots)s of %(roll_size)s eligible members "
+                "voted."
+            )
+        outcome["summary"] = summary % counts
     else:
         # With no ballot at all the engine would choose by lot: nobody is chosen.
         passed = quorum_met and ballots > 0
         outcome["passed"] = passed
-        chosen = "Elected" if election.kind == Election.Kind.ELECTION else "Chosen"
-        names = ", ".join(result["winners"]) or "nobody"
+        counts = {"ballots": ballots, "roll_size": roll_size}
         if not ballots:
-            outcome["summary"] = (
-                f"No ballots were cast ({roll_size} eligible); nobody is chosen."
-            )
+            outcome["summary"] = _(
+                "No ballots were cast (%(roll_size)s eligible); nobody is chosen."
+            ) % {"roll_size": roll_size}
         elif not quorum_met:
             outcome["summary"] = (
-                f"The quorum was not reached ({ballots} of {roll_size} voted); nobody is chosen."
+                _(
+                    "The quorum was not reached (%(ballots)s of %(roll_size)s voted); "
+                    "nobody is chosen."
+                )
+                % counts
             )
         else:
-            outcome["summary"] = (
-                f"{chosen}: {names}. {ballots} of {roll_size} eligible members voted."
-            )
+            names = ", ".join(result["winners"]) or _("nobody")
+            if election.kind == Election.Kind.ELECTION:
+                summary = _(
+                    "Elected: %(names)s. "
+                    "%(ballots)s of %(roll_size)s eligible members voted."
+                )
+            else:
+                summary = _(
+                    "Chosen: %(names)s. "
+                    "%(ballots)s of %(roll_size)s eligible members voted."
+                )
+            outcome["summary"] = summary % {"names": names, **counts}
         if not passed:
             outcome["winners"] = []
     return outcome
@@ -186,45 +219,60 @@ def round_sentence(round_data: Mapping[str, Any], quota: str | None) -> str:
     if action in ("first_count", "count", "scoring"):
         ranked_round = action == "first_count" or bool(round_data.get("threshold"))
         parts.append(
-            "Every ballot counts for its first choice."
+            _("Every ballot counts for its first choice.")
             if ranked_round and round_data.get("round", 1) == 1
-            else "Every ballot counts for its highest-ranked remaining candidate."
+            else _("Every ballot counts for its highest-ranked remaining candidate.")
             if ranked_round
-            else "The votes are totalled."
+            else _("The votes are totalled.")
         )
         if quota:
-            parts.append(f"The quota to be elected is {quota}.")
+            parts.append(_("The quota to be elected is %(quota)s.") % {"quota": quota})
     elif action == "surplus":
         parts.append(
-            f"{subject} had more votes than the quota; the surplus of {round_data.get('amount')} moves to the next preferences."
+            _(
+                "%(subject)s had more votes than the quota; the surplus of "
+                "%(amount)s moves to the next preferences."
+            )
+            % {"subject": subject, "amount": round_data.get("amount")}
         )
     elif action in ("exclusion", "elimination"):
         parts.append(
-            f"{subject} had the fewest votes and is excluded; their ballots move to their next preferences."
+            _(
+                "%(subject)s had the fewest votes and is excluded; their ballots "
+                "move to their next preferences."
+            )
+            % {"subject": subject}
         )
     elif action == "elect_remaining":
         parts.append(
-            "As many candidates remain as seats are left, so they are all elected."
+            _("As many candidates remain as seats are left, so they are all elected.")
         )
     elif action == "runoff":
         parts.append(
-            "The two highest-scoring finalists go to an automatic runoff: each ballot counts for the finalist it scores higher."
+            _(
+                "The two highest-scoring finalists go to an automatic runoff: each "
+                "ballot counts for the finalist it scores higher."
+            )
         )
     elif action == "pairwise":
         parts.append(
-            "Every pair of candidates is compared head to head across all ballots."
+            _("Every pair of candidates is compared head to head across all ballots.")
         )
     if round_data.get("threshold"):
         parts.append(
-            f"A candidate needs more than {round_data['threshold']} votes to win."
+            _("A candidate needs more than %(threshold)s votes to win.")
+            % {"threshold": round_data["threshold"]}
         )
     if elected:
-        parts.append(f"Elected: {elected}.")
+        parts.append(_("Elected: %(names)s.") % {"names": elected})
     if excluded and action not in ("exclusion", "elimination"):
-        parts.append(f"Excluded next: {excluded}.")
+        parts.append(_("Excluded next: %(names)s.") % {"names": excluded})
     exhausted = round_data.get("exhausted")
     if exhausted and Decimal(exhausted) > 0:
-        parts.append(f"Ballots with no further choice so far: {exhausted}.")
+        parts.append(
+            _("Ballots with no further choice so far: %(count)s.")
+            % {"count": exhausted}
+        )
     return " ".join(parts)
 
 

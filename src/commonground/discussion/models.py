@@ -14,6 +14,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy as _
 
 BODY_MAX_LENGTH = 10_000
 REASON_MAX_LENGTH = 500
@@ -21,9 +22,9 @@ REASON_MAX_LENGTH = 500
 
 class Comment(models.Model):
     class Status(models.TextChoices):
-        VISIBLE = "visible", "Visible"
-        HIDDEN = "hidden", "Hidden after reports, waiting for a moderator"
-        REMOVED = "removed", "Removed by a moderator"
+        VISIBLE = "visible", _("Visible")
+        HIDDEN = "hidden", _("Hidden after reports, waiting for a moderator")
+        REMOVED = "removed", _("Removed by a moderator")
 
     content_type = models.ForeignKey(
         ContentType, on_delete=models.CASCADE, related_name="+"

@@ -13,6 +13,8 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from commonground.audit.services import audit_record
 
@@ -32,8 +34,14 @@ class CommentRateLimited(Exception):
 
     def __init__(self, retry_after: int = RATE_LIMIT_WINDOW) -> None:
         super().__init__(
-            f"You have posted {RATE_LIMIT_COUNT} comments in the last minute. "
-            "Please wait a minute before posting again."
+            ngettext(
+                "You have posted %(count)d comment in the last minute. "
+                "Please wait a minute before posting again.",
+                "You have posted %(count)d comments in the last minute. "
+                "Please wait a minute before posting again.",
+                RATE_LIMIT_COUNT,
+            )
+            % {"count": RATE_LIMIT_COUNT}
         )
         self.retry_after = retry_after
 
@@ -58,10 +66,17 @@ def _check_rate_limit(author: Any) -> None:
 def _clean_body(body: str) -> str:
     body = body.replace("\x00", "").strip()
     if not body:
-        raise ValidationError({"body": "Write something before posting."})
+        raise ValidationError({"body": _("Write something before posting.")})
     if len(body) > BODY_MAX_LENGTH:
         raise ValidationError(
-            {"body": f"A comment can be at most {BODY_MAX_LENGTH:,} characters long."}
+            {
+                "body": ngettext(
+                    "A comment can be at most %(max)s character long.",
+                    "A comment can be at most %(max)s characters long.",
+                    BODY_MAX_LENGTH,
+                )
+                % {"max": f"{BODY_MAX_LENGTH:,}"}
+            }
         )
     return body
 
@@ -69,10 +84,19 @@ def _clean_body(body: str) -> str:
 def _clean_reason(reason: str, *, required: bool) -> str:
     reason = reason.replace("\x00", "").strip()
     if required and not reason:
-        raise ValidationError({"reason": "Give the reason; the thread will show it."})
+        raise ValidationError(
+            {"reason": _("Give the reason; the thread will show it.")}
+        )
     if len(reason) > REASON_MAX_LENGTH:
         raise ValidationError(
-            {"reason": f"Keep the reason under {REASON_MAX_LENGTH} characters."}
+            {
+                "reason": ngettext(
+                    "Keep the reason under %(max)d character.",
+                    "Keep the reason under %(max)d characters.",
+                    REASON_MAX_LENGTH,
+                )
+                % {"max": REASON_MAX_LENGTH}
+            }
         )
     return reason
 
@@ -86,15 +110,19 @@ def comment_post(
     over-long body or a bad parent, CommentRateLimited past 5 comments a minute.
     """
     if not rules.can_post(author, target):
-        raise PermissionDenied("You cannot comment here.")
+        raise PermissionDenied(_("You cannot comment here."))
     body = _clean_body(body)
     content_type = ContentType.objects.get_for_model(target)
     object_id = str(target.pk)
     if parent is not None:
         if parent.content_type_id != content_type.pk or parent.object_id != object_id:
-            raise ValidationError({"parent": "That comment belongs to another thread."})
+            raise ValidationError(
+                {"parent": _("That comment belongs to another thread.")}
+            )
         if parent.status != Comment.Status.VISIBLE:
-            raise ValidationError({"parent": "You cannot reply to a removed comment."})
+            raise ValidationError(
+                {"parent": _("You cannot reply to a removed comment.")}
+            )
     _check_rate_limit(author)
     group = rules.rule_for(target).group_for(target)
     with transaction.atomic():
@@ -163,10 +191,10 @@ def comment_remove(*, moderator: Any, comment: Comment, reason: str) -> Comment:
     """Remove a comment: it keeps its place, its body is withheld, the reason shows."""
     reason = _clean_reason(reason, required=True)
     comment, target = _moderating(
-        moderator, comment, "Only the group's moderators can remove comments."
+        moderator, comment, _("Only the group's moderators can remove comments.")
     )
     if comment.status == Comment.Status.REMOVED:
-        raise ValidationError("This comment is already removed.")
+        raise ValidationError(_("This comment is already removed."))
     _set_status(comment, Comment.Status.REMOVED, moderator=moderator, reason=reason)
     _resolve_reports(comment)
     _record_moderation(
@@ -181,10 +209,10 @@ def comment_restore(*, moderator: Any, comment: Comment, reason: str = "") -> Co
     """Show a removed or report-hidden comment again."""
     reason = _clean_reason(reason, required=False)
     comment, target = _moderating(
-        moderator, comment, "Only the group's moderators can restore comments."
+        moderator, comment, _("Only the group's moderators can restore comments.")
     )
     if comment.status == Comment.Status.VISIBLE:
-        raise ValidationError("This comment is not hidden.")
+        raise ValidationError(_("This comment is not hidden."))
     _set_status(comment, Comment.Status.VISIBLE, moderator=moderator, reason="")
     _resolve_reports(comment)
     _record_moderation(
@@ -200,10 +228,10 @@ def comment_dismiss_reports(
     """A moderator looked at a reported, still visible comment and keeps it."""
     reason = _clean_reason(reason, required=False)
     comment, target = _moderating(
-        moderator, comment, "Only the group's moderators can dismiss reports."
+        moderator, comment, _("Only the group's moderators can dismiss reports.")
     )
     if comment.status != Comment.Status.VISIBLE or comment.report_count == 0:
-        raise ValidationError("There are no open reports on this comment.")
+        raise ValidationError(_("There are no open reports on this comment."))
     dismissed = comment.report_count
     _resolve_reports(comment)
     _record_moderation(
@@ -254,16 +282,16 @@ def comment_report(
     """
     reason = _clean_reason(reason, required=False)
     if not reporter.is_authenticated:
-        raise PermissionDenied("Log in to report a comment.")
+        raise PermissionDenied(_("Log in to report a comment."))
     # Lock the comment first so concurrent reports are counted one after another.
     comment = _locked(comment)
     target = _target_of(comment)
     if not rules.can_read(reporter, target):
-        raise PermissionDenied("You cannot see this comment.")
+        raise PermissionDenied(_("You cannot see this comment."))
     if comment.author_id == reporter.pk:
-        raise ValidationError("You cannot report your own comment.")
+        raise ValidationError(_("You cannot report your own comment."))
     if comment.status == Comment.Status.REMOVED:
-        raise ValidationError("This comment is already removed.")
+        raise ValidationError(_("This comment is already removed."))
     try:
         with transaction.atomic():
             report = CommentReport.objects.create(
@@ -284,7 +312,12 @@ def comment_report(
             comment,
             Comment.Status.HIDDEN,
             moderator=None,
-            reason=f"Hidden after reports from {count} members",
+            reason=ngettext(
+                "Hidden after reports from %(count)d member",
+                "Hidden after reports from %(count)d members",
+                count,
+            )
+            % {"count": count},
         )
         audit_record(
             actor=None,

@@ -13,7 +13,10 @@ from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from commonground.core.actions import RefusalPage, run_action
@@ -100,7 +103,7 @@ def _post(request: HttpRequest, target: models.Model) -> HttpResponse:
         if form.cleaned_data["parent"]:
             parent = Comment.objects.filter(pk=form.cleaned_data["parent"]).first()
             if parent is None:
-                form.add_error(None, "That comment no longer exists.")
+                form.add_error(None, _("That comment no longer exists."))
         if form.is_valid():
             try:
                 comment = services.comment_post(
@@ -159,23 +162,31 @@ def _posted(
             "just_posted": True,
         }
         return render(request, "discussion/partials/comment.html", context, status=201)
-    messages.success(request, "Your comment is posted.")
+    messages.success(request, _("Your comment is posted."))
     back = _back_to(request, next_url, thread_url(target))
     return redirect(_at_comment(back, comment))
 
 
-MODERATION: dict[str, tuple[Callable[..., object], str, str]] = {
-    "remove": (services.comment_remove, "moderator", "The comment is removed."),
-    "restore": (services.comment_restore, "moderator", "The comment is shown again."),
+MODERATION: dict[str, tuple[Callable[..., object], str, str | Promise]] = {
+    "remove": (
+        services.comment_remove,
+        "moderator",
+        gettext_lazy("The comment is removed."),
+    ),
+    "restore": (
+        services.comment_restore,
+        "moderator",
+        gettext_lazy("The comment is shown again."),
+    ),
     "dismiss": (
         services.comment_dismiss_reports,
         "moderator",
-        "The reports are dismissed; the comment stays.",
+        gettext_lazy("The reports are dismissed; the comment stays."),
     ),
     "report": (
         services.comment_report,
         "reporter",
-        "Thank you: the moderators will look at it.",
+        gettext_lazy("Thank you: the moderators will look at it."),
     ),
 }
 
@@ -210,7 +221,7 @@ def comment_action(request: HttpRequest, comment_id: int, action: str) -> HttpRe
             comment=comment,
             reason=form.cleaned_data["reason"],
         ),
-        success_message=success,
+        success_message=str(success),
         redirect_to=_at_comment(back, comment),
         forbidden_page=RefusalPage(template="discussion/refused.html", back=back),
     )

@@ -102,6 +102,8 @@ def _member_groups(request: HttpRequest) -> list[tuple[int | None, str]]:
 @login_required
 def preferences(request: HttpRequest) -> HttpResponse:
     groups = _member_groups(request)
+    member_id = request.user.pk
+    assert member_id is not None  # login_required
     errors: dict[str, str] = {}
     if request.method == "POST":
         for key in request.POST:
@@ -112,8 +114,8 @@ def preferences(request: HttpRequest) -> HttpResponse:
             try:
                 group_id = int(group) if group else None
                 current = services.channels_for(
-                    kind_named(kind), [request.user.pk], group_id
-                )[request.user.pk]
+                    kind_named(kind), [member_id], group_id
+                )[member_id]
                 if channel == current:
                     continue  # unchanged: a default stays a default
                 services.preference_set(

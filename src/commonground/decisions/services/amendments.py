@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from commonground.audit.services import audit_record
 from commonground.members.models import User
@@ -23,7 +24,7 @@ def amendment_propose(
     require_member(member, proposal.group)
     if proposal.status != Proposal.Status.DISCUSSION:
         raise DecisionRefused(
-            "Amendments can be proposed while a proposal is under discussion."
+            _("Amendments can be proposed while a proposal is under discussion.")
         )
     amendment = Amendment.objects.create(
         proposal=proposal,
@@ -50,15 +51,16 @@ def amendment_decide(*, actor: User, amendment: Amendment, accept: bool) -> Amen
     proposal = locks.proposal_for_update(proposal_id)  # before its amendment (locks)
     amendment = locks.amendment_for_update(amendment.pk)
     if not is_author(actor, proposal):
-        raise PermissionDenied("only the proposal's authors decide on amendments")
+        raise PermissionDenied(_("only the proposal's authors decide on amendments"))
     if (
         proposal.status != Proposal.Status.DISCUSSION
         or amendment.status != Amendment.Status.PROPOSED
     ):
-        raise DecisionRefused("This amendment has already been decided.")
+        raise DecisionRefused(_("This amendment has already been decided."))
     if accept:
         amendment.status = Amendment.Status.ACCEPTED
-        proposal.text = f"{proposal.text.rstrip()}\n\n**Amendment accepted: {amendment.title}**\n\n{amendment.text}"
+        heading = _("Amendment accepted: %(title)s") % {"title": amendment.title}
+        proposal.text = f"{proposal.text.rstrip()}\n\n**{heading}**\n\n{amendment.text}"
         proposal.save(update_fields=["text"])
     else:
         amendment.status = Amendment.Status.TO_VOTE

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from commonground.members.models import User
 
@@ -52,7 +53,7 @@ def ballot_cast(
         raise DecisionRefused(_closed_message(election))
     if phase != "open":
         raise DecisionRefused(
-            "Voting has not opened yet; your ballot was not recorded."
+            _("Voting has not opened yet; your ballot was not recorded.")
         )
     try:
         return _cast(member, election, marks, now)
@@ -63,10 +64,9 @@ def ballot_cast(
 
 
 def _closed_message(election: Election) -> str:
-    return (
-        f"Voting closed at {election.closes_at:%Y-%m-%d %H:%M %Z}; "
-        "your ballot was not recorded."
-    )
+    return _("Voting closed at %(when)s; your ballot was not recorded.") % {
+        "when": f"{election.closes_at:%Y-%m-%d %H:%M %Z}"
+    }
 
 
 def _cast(
@@ -80,7 +80,10 @@ def _cast(
             raise DecisionRefused(_closed_message(election))
         if not on_roll:
             raise DecisionRefused(
-                "You are not on the roll for this ballot: it was fixed when voting opened.",
+                _(
+                    "You are not on the roll for this ballot: "
+                    "it was fixed when voting opened."
+                ),
                 status=403,
             )
         paper = papers.read_marks(
@@ -94,7 +97,7 @@ def _cast(
         token = voter_token(election_id=election.pk, member_id=member.pk)
         if replaced:
             if not election.allow_revote:
-                raise DecisionRefused("You have already voted in this ballot.")
+                raise DecisionRefused(_("You have already voted in this ballot."))
             locked = locks.participation_for_update(election, member)
             Ballot.objects.filter(election=election, voter_token=token).delete()
             Participation.objects.filter(pk=locked).update(cast_at=now)

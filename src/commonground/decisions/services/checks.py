@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 
 from commonground.members.models import Group
 from commonground.members.selectors import viewer_for
@@ -16,14 +17,14 @@ from ..models import Proposal
 def require_member(actor: Any, group: Group) -> None:
     """Only active members of the group (or its sub-groups) may take part."""
     if not rules.can_take_part(viewer_for(actor, group)):
-        raise PermissionDenied("only active members of this group can do this")
+        raise PermissionDenied(_("only active members of this group can do this"))
 
 
 def require_runner(actor: Any, group: Group) -> None:
     """Only organisers, returning officers and admins run ballots."""
     if not rules.can_run_elections(viewer_for(actor, group)):
         raise PermissionDenied(
-            "only the group's organisers, returning officers and admins can do this"
+            _("only the group's organisers, returning officers and admins can do this")
         )
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import NoReturn
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from commonground.audit.services import audit_record
 
@@ -30,7 +31,7 @@ def verified_for_count(
     """
     election = Election.objects.select_related("group").get(pk=election_id)
     if election.phase_at(now) != "closed":
-        raise DecisionRefused("Results are counted only after voting closes.")
+        raise DecisionRefused(_("Results are counted only after voting closes."))
     with transaction.atomic():
         if not ElectionSeal.objects.filter(election=election).exists():
             sealing.seal(election, now)
@@ -55,8 +56,10 @@ def _refuse(election: Election) -> NoReturn:
                 reason="integrity mismatch: the definition differs from its seal",
             )
     raise IntegrityMismatch(
-        "Integrity mismatch: this ballot's definition changed after it was sealed; "
-        "the count is refused."
+        _(
+            "Integrity mismatch: this ballot's definition changed after it was "
+            "sealed; the count is refused."
+        )
     )
 
 

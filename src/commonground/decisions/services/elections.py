@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from commonground.audit.services import audit_record
 from commonground.members.models import Group, User
@@ -58,21 +59,21 @@ def _validated_labels(spec: ElectionSpec, kind: str) -> list[str]:
     """The option labels to store; raises ValidationError with every problem found."""
     errors: dict[str, str] = {}
     if spec.method not in Method.values:
-        errors["method"] = "Choose a counting method."
+        errors["method"] = _("Choose a counting method.")
     if spec.opens_at and spec.closes_at and spec.closes_at <= spec.opens_at:
-        errors["closes_at"] = "Voting must close after it opens."
+        errors["closes_at"] = _("Voting must close after it opens.")
     labels = clean_labels(spec.options)
     if kind != Election.Kind.ELECTION:
         if len(labels) < 2:
-            errors["options"] = "Give at least two options, one per line."
+            errors["options"] = _("Give at least two options, one per line.")
         elif len(set(labels)) != len(labels):
-            errors["options"] = "Each option must be different."
+            errors["options"] = _("Each option must be different.")
     elif not spec.nominations_open_at or not spec.nominations_close_at:
-        errors["nominations_close_at"] = "An election needs a nomination period."
+        errors["nominations_close_at"] = _("An election needs a nomination period.")
     elif spec.nominations_close_at <= spec.nominations_open_at:
-        errors["nominations_close_at"] = "Nominations must close after they open."
+        errors["nominations_close_at"] = _("Nominations must close after they open.")
     elif spec.opens_at and spec.opens_at < spec.nominations_close_at:
-        errors["opens_at"] = "Voting opens after nominations (and hustings) close."
+        errors["opens_at"] = _("Voting opens after nominations (and hustings) close.")
     if (
         spec.method == Method.YES_NO
         and kind == Election.Kind.QUESTION
@@ -81,15 +82,15 @@ def _validated_labels(spec: ElectionSpec, kind: str) -> list[str]:
         labels = ["Yes", "No", "Abstain"]
         errors.pop("options", None)
     if spec.seats < 1 or (spec.seats > 1 and spec.method not in MULTI_SEAT_METHODS):
-        errors["seats"] = "Only STV, approval and score elect more than one."
+        errors["seats"] = _("Only STV, approval and score elect more than one.")
     if kind != Election.Kind.ELECTION and spec.seats >= len(labels) >= 2:
-        errors["seats"] = "There must be more options than seats."
+        errors["seats"] = _("There must be more options than seats.")
     if spec.rules not in StvRules.values:
-        errors["rules"] = "Choose an STV rule set."
+        errors["rules"] = _("Choose an STV rule set.")
     if not 0 <= spec.quorum_percent <= 100 or not 0 <= spec.majority_percent < 100:
-        errors["quorum_percent"] = "Percentages run from 0 to 100."
+        errors["quorum_percent"] = _("Percentages run from 0 to 100.")
     if not 1 <= spec.max_score <= 10:
-        errors["max_score"] = "The highest score is between 1 and 10."
+        errors["max_score"] = _("The highest score is between 1 and 10.")
     if errors:
         raise ValidationError(errors)
     return labels
@@ -151,7 +152,7 @@ def election_create(
     """An organiser, returning officer or admin sets up a question or an election."""
     require_runner(actor, group)
     if kind not in (Election.Kind.QUESTION, Election.Kind.ELECTION):
-        raise ValidationError({"kind": "Choose a question or an election."})
+        raise ValidationError({"kind": _("Choose a question or an election.")})
     election = create_election(actor=actor, group=group, spec=spec, kind=kind)
     now = clock.now()
     if election.opens_at is not None and election.opens_at <= now:
@@ -182,17 +183,17 @@ def election_edit(
                 reason="the definition is frozen at opening",
             )
         raise DecisionRefused(
-            "Voting has opened: the ballot's definition is frozen and cannot change."
+            _("Voting has opened: the ballot's definition is frozen and cannot change.")
         )
     with transaction.atomic():
         election = locks.election_for_update(election.pk)
         if ElectionSeal.objects.filter(election=election).exists():
-            raise DecisionRefused("Voting has opened: the definition is frozen.")
+            raise DecisionRefused(_("Voting has opened: the definition is frozen."))
         labels = clean_labels(options)
         if election.kind != Election.Kind.ELECTION:
             if len(labels) < 2 or len(set(labels)) != len(labels):
                 raise ValidationError(
-                    {"options": "Give at least two different options."}
+                    {"options": _("Give at least two different options.")}
                 )
             election.options.all().delete()
             Option.objects.bulk_create(
@@ -219,13 +220,13 @@ def election_open_now(
     require_runner(actor, election.group)
     now = clock.now()
     if ElectionSeal.objects.filter(election=election).exists():
-        raise DecisionRefused("Voting has already opened.")
+        raise DecisionRefused(_("Voting has already opened."))
     if closes_at <= now:
-        raise ValidationError({"closes_at": "Voting must close in the future."})
+        raise ValidationError({"closes_at": _("Voting must close in the future.")})
     if election.kind == Election.Kind.ELECTION and (
         election.nominations_close_at is None or now < election.nominations_close_at
     ):
-        raise DecisionRefused("Nominations are still open.")
+        raise DecisionRefused(_("Nominations are still open."))
     election.opens_at = now
     election.closes_at = closes_at
     election.save(update_fields=["opens_at", "closes_at"])

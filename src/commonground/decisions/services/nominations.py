@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from commonground.audit.services import audit_record
 from commonground.members.models import User
@@ -20,12 +21,12 @@ def _require_nominations_open(election: Election) -> None:
         election.kind != Election.Kind.ELECTION
         or election.phase_at(clock.now()) != "nominations"
     ):
-        raise DecisionRefused("Nominations are not open for this election.")
+        raise DecisionRefused(_("Nominations are not open for this election."))
 
 
 def _require_not_sealed(nomination: Nomination) -> None:
     if ElectionSeal.objects.filter(election=nomination.election).exists():
-        raise DecisionRefused("Voting has opened: the ballot paper is frozen.")
+        raise DecisionRefused(_("Voting has opened: the ballot paper is frozen."))
 
 
 @transaction.atomic
@@ -35,7 +36,9 @@ def nomination_submit(
     require_member(member, election.group)
     _require_nominations_open(election)
     if not statement.strip():
-        raise ValidationError({"statement": "Write a statement for members to read."})
+        raise ValidationError(
+            {"statement": _("Write a statement for members to read.")}
+        )
     try:
         with transaction.atomic():
             nomination = Nomination.objects.create(
@@ -45,7 +48,7 @@ def nomination_submit(
                 created_at=clock.now(),
             )
     except IntegrityError:
-        raise DecisionRefused("You have already nominated yourself.") from None
+        raise DecisionRefused(_("You have already nominated yourself.")) from None
     audit_record(
         actor=member,
         action="nomination.submitted",
@@ -62,10 +65,10 @@ def nomination_second(*, member: User, nomination: Nomination) -> Nomination:
     require_member(member, election.group)
     _require_nominations_open(election)
     if nomination.member_id == member.pk:
-        raise DecisionRefused("Another member must second your nomination.")
+        raise DecisionRefused(_("Another member must second your nomination."))
     if nomination.status != Nomination.Status.STANDING:
-        raise DecisionRefused("This nomination is no longer standing.")
-    _, created = Second.objects.get_or_create(
+        raise DecisionRefused(_("This nomination is no longer standing."))
+    _second, created = Second.objects.get_or_create(
         nomination=nomination, member=member, defaults={"created_at": clock.now()}
     )
     if created and nomination.seconds.count() == election.required_seconds:
@@ -83,7 +86,7 @@ def nomination_second(*, member: User, nomination: Nomination) -> Nomination:
 def nomination_withdraw(*, member: User, nomination: Nomination) -> Nomination:
     nomination = locks.nomination_for_update(nomination.pk)
     if nomination.member_id != member.pk:
-        raise PermissionDenied("only the nominee can withdraw a nomination")
+        raise PermissionDenied(_("only the nominee can withdraw a nomination"))
     _require_not_sealed(nomination)
     nomination.status = Nomination.Status.WITHDRAWN
     nomination.save(update_fields=["status"])
@@ -105,7 +108,7 @@ def nomination_reject(
     _require_not_sealed(nomination)
     if not reason.strip():
         raise ValidationError(
-            {"reason": "Give the reason members will see in the log."}
+            {"reason": _("Give the reason members will see in the log.")}
         )
     nomination.status = Nomination.Status.REJECTED
     nomination.save(update_fields=["status"])

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from commonground.audit.services import audit_record
 from commonground.members.models import Group, User
@@ -41,10 +42,10 @@ def proposal_create(
     require_member(author, group)
     if not 1 <= support_share_percent <= 100:
         raise ValidationError(
-            {"support_share_percent": "Choose a share from 1 to 100%."}
+            {"support_share_percent": _("Choose a share from 1 to 100%.")}
         )
     if not 1 <= support_period_days <= 365 or not 1 <= voting_days <= 60:
-        raise ValidationError("Periods must be between a day and a year.")
+        raise ValidationError(_("Periods must be between a day and a year."))
     proposal = Proposal.objects.create(
         group=group,
         title=title.strip(),
@@ -65,7 +66,7 @@ def _set_coauthors(proposal: Proposal, coauthors: Sequence[User]) -> None:
     for user in others:
         if not rules.can_take_part(viewer_for(user, proposal.group)):
             raise ValidationError(
-                {"coauthors": "Co-authors must be members of the group."}
+                {"coauthors": _("Co-authors must be members of the group.")}
             )
     proposal.coauthors.set(others)
 
@@ -81,9 +82,11 @@ def proposal_update(
 ) -> Proposal:
     proposal = locks.proposal_for_update(proposal.pk, with_group=False)
     if not is_author(actor, proposal):
-        raise PermissionDenied("only the proposal's authors can edit it")
+        raise PermissionDenied(_("only the proposal's authors can edit it"))
     if proposal.status != Proposal.Status.DRAFT:
-        raise DecisionRefused("A published proposal changes only through amendments.")
+        raise DecisionRefused(
+            _("A published proposal changes only through amendments.")
+        )
     proposal.title = title.strip()
     proposal.text = text
     proposal.save(update_fields=["title", "text"])
@@ -98,9 +101,9 @@ def proposal_update(
 def proposal_publish(*, actor: User, proposal: Proposal) -> Proposal:
     proposal = locks.proposal_for_update(proposal.pk)
     if not is_author(actor, proposal):
-        raise PermissionDenied("only the proposal's authors can publish it")
+        raise PermissionDenied(_("only the proposal's authors can publish it"))
     if proposal.status != Proposal.Status.DRAFT:
-        raise DecisionRefused("This proposal is already published.")
+        raise DecisionRefused(_("This proposal is already published."))
     now = clock.now()
     members = group_active_member_count(proposal.group)
     proposal.status = Proposal.Status.DISCUSSION
@@ -135,9 +138,9 @@ def proposal_support(*, member: User, proposal: Proposal) -> Proposal:
     require_member(member, proposal.group)
     now = clock.now()
     if proposal.status != Proposal.Status.DISCUSSION:
-        raise DecisionRefused("This proposal is not gathering support.")
+        raise DecisionRefused(_("This proposal is not gathering support."))
     if proposal.support_closes_at and now >= proposal.support_closes_at:
-        raise DecisionRefused("The time to support this proposal has ended.")
+        raise DecisionRefused(_("The time to support this proposal has ended."))
     ProposalSupport.objects.get_or_create(
         proposal=proposal, member=member, defaults={"created_at": now}
     )
@@ -151,7 +154,7 @@ def proposal_support(*, member: User, proposal: Proposal) -> Proposal:
 def proposal_withdraw_support(*, member: User, proposal: Proposal) -> None:
     proposal = locks.proposal_for_update(proposal.pk, with_group=False)
     if proposal.status != Proposal.Status.DISCUSSION:
-        raise DecisionRefused("This proposal is no longer gathering support.")
+        raise DecisionRefused(_("This proposal is no longer gathering support."))
     ProposalSupport.objects.filter(proposal=proposal, member=member).delete()
 
 
@@ -172,9 +175,9 @@ def proposal_send_to_ballot(*, actor: User, proposal: Proposal) -> Election:
     proposal = locks.proposal_for_update(proposal.pk)
     require_runner(actor, proposal.group)
     if proposal.status not in (Proposal.Status.DISCUSSION, Proposal.Status.DRAFT):
-        raise DecisionRefused("This proposal has already gone to a ballot.")
+        raise DecisionRefused(_("This proposal has already gone to a ballot."))
     if proposal.status == Proposal.Status.DRAFT:
-        raise DecisionRefused("Its authors have not published this proposal yet.")
+        raise DecisionRefused(_("Its authors have not published this proposal yet."))
     return _proposal_to_ballot(
         proposal, actor=actor, now=clock.now(), reason="sent by an organiser"
     )
@@ -200,7 +203,12 @@ def _proposal_to_ballot(
     election = create_election(
         actor=actor,
         group=proposal.group,
-        spec=_yes_no(f"Proposal: {proposal.title}", proposal.text, now, closes_at),
+        spec=_yes_no(
+            _("Proposal: %(title)s") % {"title": proposal.title},
+            proposal.text,
+            now,
+            closes_at,
+        ),
         kind=Election.Kind.PROPOSAL,
         proposal=proposal,
     )
@@ -210,7 +218,10 @@ def _proposal_to_ballot(
         Amendment.objects.filter(pk=amendment.pk).update(
             status=Amendment.Status.TO_VOTE
         )
-        title = f"Amendment to {proposal.title}: {amendment.title}"
+        title = _("Amendment to %(proposal)s: %(amendment)s") % {
+            "proposal": proposal.title,
+            "amendment": amendment.title,
+        }
         create_election(
             actor=actor,
             group=proposal.group,

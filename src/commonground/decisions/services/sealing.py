@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Count
+from django.utils.translation import gettext as _
 
 from commonground.audit.services import audit_record
 from commonground.core.canonical import canonical_json, canonical_sha256
@@ -97,7 +98,7 @@ def candidates_from_nominations(election: Election) -> None:
     )
     labels = distinct_labels(
         [nomination.member.public_name for nomination in nominations],
-        fallback="Candidate",
+        fallback=_("Candidate"),
     )
     named = sorted(
         zip(labels, nominations, strict=True),
@@ -125,7 +126,7 @@ def seal(election: Election, now: datetime) -> ElectionSeal:
     if existing is not None:
         return existing
     if election.opens_at is None or election.opens_at > now:
-        raise DecisionRefused("Voting has not opened yet.")
+        raise DecisionRefused(_("Voting has not opened yet."))
     if election.kind == Election.Kind.ELECTION and not election.options.exists():
         candidates_from_nominations(election)
     election.seed = secrets.randbelow(2**31)

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -59,7 +60,7 @@ def election_new(request: MemberRequest, slug: str) -> HttpResponse:
             ),
         )
         if election is not None:
-            messages.success(request, "Ballot created.")
+            messages.success(request, _("Ballot created."))
             return redirect("decisions:election_detail", election.pk)
     return render(
         request,
@@ -154,7 +155,7 @@ def election_edit(request: MemberRequest, pk: int) -> HttpResponse:
             context = {"election": election, "viewer": viewer, "form": form}
             return render(request, "decisions/election_edit.html", context, status=409)
         if edited is not None:
-            messages.success(request, "Ballot updated.")
+            messages.success(request, _("Ballot updated."))
             return redirect("decisions:election_detail", election.pk)
     return render(
         request,
@@ -166,15 +167,15 @@ def election_edit(request: MemberRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def election_open(request: MemberRequest, pk: int) -> HttpResponse:
-    election, _ = election_for_viewer(request, pk)
+    election, _viewer = election_for_viewer(request, pk)
     return run_form_action(
         request,
         OpenForm(request.POST),
         lambda data: services.election_open_now(
             actor=request.user, election=election, closes_at=data["closes_at"]
         ),
-        invalid_message="Give a valid closing time.",
-        success_message=(
+        invalid_message=_("Give a valid closing time."),
+        success_message=_(
             "Voting is open. The definition is frozen and its hash published."
         ),
         redirect_to=reverse("decisions:election_detail", args=[election.pk]),

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from commonground.core.actions import run_action
@@ -24,15 +25,15 @@ from .submissions import REFUSALS, run_form_action
 @login_required
 @require_POST
 def nomination_new(request: MemberRequest, pk: int) -> HttpResponse:
-    election, _ = election_for_viewer(request, pk)
+    election, _viewer = election_for_viewer(request, pk)
     return run_form_action(
         request,
         NominationForm(request.POST),
         lambda data: services.nomination_submit(
             member=request.user, election=election, statement=data["statement"]
         ),
-        invalid_message="Write a statement for members to read.",
-        success_message="You are nominated. Ask a fellow member to second you.",
+        invalid_message=_("Write a statement for members to read."),
+        success_message=_("You are nominated. Ask a fellow member to second you."),
         redirect_to=reverse("decisions:election_detail", args=[election.pk]),
     )
 
@@ -45,7 +46,7 @@ def _on_nomination(
 ) -> HttpResponse:
     """Act on a nomination in a ballot the viewer can see, back to the ballot page."""
     nomination = get_object_or_404(Nomination, pk=pk)
-    election, _ = election_for_viewer(request, nomination.election_id)
+    election, _viewer = election_for_viewer(request, nomination.election_id)
     return run_action(
         request,
         lambda: action(nomination),
@@ -62,7 +63,7 @@ def nomination_second(request: MemberRequest, pk: int) -> HttpResponse:
         request,
         pk,
         lambda n: services.nomination_second(member=request.user, nomination=n),
-        "You seconded this nomination.",
+        _("You seconded this nomination."),
     )
 
 
@@ -73,7 +74,7 @@ def nomination_withdraw(request: MemberRequest, pk: int) -> HttpResponse:
         request,
         pk,
         lambda n: services.nomination_withdraw(member=request.user, nomination=n),
-        "Your nomination is withdrawn.",
+        _("Your nomination is withdrawn."),
     )
 
 
@@ -87,5 +88,5 @@ def nomination_reject(request: MemberRequest, pk: int) -> HttpResponse:
         lambda n: services.nomination_reject(
             actor=request.user, nomination=n, reason=reason
         ),
-        "Nomination rejected; the reason is in the audit log.",
+        _("Nomination rejected; the reason is in the audit log."),
     )

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from commonground.core.actions import run_action
@@ -50,7 +51,7 @@ def proposal_new(request: MemberRequest, slug: str) -> HttpResponse:
         )
         if proposal is not None:
             messages.success(
-                request, "Draft saved. Publish it when you are ready for discussion."
+                request, _("Draft saved. Publish it when you are ready for discussion.")
             )
             return redirect(_detail_url(proposal))
     return render(
@@ -125,11 +126,11 @@ def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def proposal_publish(request: MemberRequest, pk: int) -> HttpResponse:
-    proposal, _ = proposal_for_viewer(request, pk)
+    proposal, _viewer = proposal_for_viewer(request, pk)
     return run_action(
         request,
         lambda: services.proposal_publish(actor=request.user, proposal=proposal),
-        success_message="Published: members can now discuss, amend and support it.",
+        success_message=_("Published: members can now discuss, amend and support it."),
         redirect_to=_detail_url(proposal),
         refusals=REFUSALS,
     )
@@ -138,15 +139,15 @@ def proposal_publish(request: MemberRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def proposal_support(request: MemberRequest, pk: int) -> HttpResponse:
-    proposal, _ = proposal_for_viewer(request, pk)
+    proposal, _viewer = proposal_for_viewer(request, pk)
     withdraw = bool(request.POST.get("withdraw"))
     service: Callable[..., object] = (
         services.proposal_withdraw_support if withdraw else services.proposal_support
     )
     done = (
-        "Your support is withdrawn."
+        _("Your support is withdrawn.")
         if withdraw
-        else "Thank you: your support is counted."
+        else _("Thank you: your support is counted.")
     )
     return run_action(
         request,
@@ -160,11 +161,11 @@ def proposal_support(request: MemberRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def proposal_send(request: MemberRequest, pk: int) -> HttpResponse:
-    proposal, _ = proposal_for_viewer(request, pk)
+    proposal, _viewer = proposal_for_viewer(request, pk)
     return run_action(
         request,
         lambda: services.proposal_send_to_ballot(actor=request.user, proposal=proposal),
-        success_message="Sent to a ballot: voting is open.",
+        success_message=_("Sent to a ballot: voting is open."),
         redirect_to=_detail_url(proposal),
         refusals=REFUSALS,
     )
@@ -173,7 +174,7 @@ def proposal_send(request: MemberRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def amendment_new(request: MemberRequest, pk: int) -> HttpResponse:
-    proposal, _ = proposal_for_viewer(request, pk)
+    proposal, _viewer = proposal_for_viewer(request, pk)
     return run_form_action(
         request,
         AmendmentForm(request.POST),
@@ -183,8 +184,8 @@ def amendment_new(request: MemberRequest, pk: int) -> HttpResponse:
             title=data["title"],
             text=data["text"],
         ),
-        invalid_message="Give the amendment a title and a text.",
-        success_message=(
+        invalid_message=_("Give the amendment a title and a text."),
+        success_message=_(
             "Amendment proposed. "
             "The authors will accept it or it goes to the vote alongside."
         ),
@@ -196,16 +197,16 @@ def amendment_new(request: MemberRequest, pk: int) -> HttpResponse:
 @require_POST
 def amendment_decide(request: MemberRequest, pk: int) -> HttpResponse:
     amendment = get_object_or_404(Amendment, pk=pk)
-    proposal, _ = proposal_for_viewer(request, amendment.proposal_id)
+    proposal, _viewer = proposal_for_viewer(request, amendment.proposal_id)
     accept = request.POST.get("decision") == "accept"
     return run_action(
         request,
         lambda: services.amendment_decide(
             actor=request.user, amendment=amendment, accept=accept
         ),
-        success_message="Amendment accepted into the text."
+        success_message=_("Amendment accepted into the text.")
         if accept
-        else "The amendment will go to the vote alongside.",
+        else _("The amendment will go to the vote alongside."),
         redirect_to=_detail_url(proposal),
         refusals=REFUSALS,
     )
