@@ -222,6 +222,9 @@ def test_head_partial_links_manifest_icons_theme_and_the_registration_script():
 
 
 def test_an_ordinary_page_links_the_manifest_and_registers_the_worker(client):
+    from factories import UserFactory
+
+    UserFactory()  # a site in use (an empty one sends "/" to its first run)
     page = client.get("/").content.decode()
     head = page.split("</head>")[0]
     assert '<link rel="manifest" href="/manifest.webmanifest">' in head

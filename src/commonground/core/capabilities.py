@@ -153,6 +153,9 @@ class Capability:
     demo_seed: Callable[[dict[str, Any]], None] | None = None
     # What the app tells members about (commonground.notifications delivers it).
     notification_kinds: tuple[NotificationKind, ...] = ()
+    # archive_blockers(group) -> reasons the group cannot be archived now (an open
+    # ballot in it, say); empty when nothing of this app stands in the way.
+    archive_blockers: Callable[[Any], list[Label]] | None = None
 
 
 _registry: dict[str, Capability] = {}
@@ -249,6 +252,16 @@ def erase_personal_data(user: Any) -> None:
     for cap in registered():
         if cap.erase_personal_data is not None:
             cap.erase_personal_data(user)
+
+
+def archive_blockers(group: Any) -> list[Label]:
+    """Why ``group`` cannot be archived now, from every app (empty: it can be)."""
+    return [
+        reason
+        for cap in registered()
+        if cap.archive_blockers is not None
+        for reason in cap.archive_blockers(group)
+    ]
 
 
 def audit_action_labels() -> dict[str, Label]:

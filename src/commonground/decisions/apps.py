@@ -46,6 +46,7 @@ class DecisionsConfig(AppConfig):
         register(
             Capability(
                 app=self.name,
+                archive_blockers=selectors.archive_blockers,
                 dashboard_panels=(
                     DashboardPanel(
                         key="decisions",

@@ -239,6 +239,11 @@ def results_view(result: TallyResult) -> ResultsView:
     )
 
 
+def _node(name: str, number: Any) -> str:
+    """A Sankey node's name: a candidate in one round."""
+    return _("%(name)s · round %(round)s") % {"name": name, "round": number}
+
+
 def chart_data(data: dict[str, Any]) -> dict[str, Any]:
     """Bars per round and a Sankey of transfers, for static/js/decisions.js."""
     candidates = list(data["input"]["candidates"])
@@ -256,7 +261,7 @@ def chart_data(data: dict[str, Any]) -> dict[str, Any]:
     for index, r in enumerate(rounds):
         for name in candidates:
             if float(r["tallies"].get(name, "0")) > 0 or index == 0:
-                nodes.append({"name": f"{name} · round {r['round']}"})
+                nodes.append({"name": _node(name, r["round"])})
         if index == 0:
             continue
         previous = rounds[index - 1]
@@ -271,8 +276,8 @@ def chart_data(data: dict[str, Any]) -> dict[str, Any]:
             if kept > 0:
                 links.append(
                     {
-                        "source": f"{name} · round {previous['round']}",
-                        "target": f"{name} · round {r['round']}",
+                        "source": _node(name, previous["round"]),
+                        "target": _node(name, r["round"]),
                         "value": kept,
                     }
                 )
@@ -282,8 +287,8 @@ def chart_data(data: dict[str, Any]) -> dict[str, Any]:
                 if receiver != giver and value > 0:
                     links.append(
                         {
-                            "source": f"{giver} · round {previous['round']}",
-                            "target": f"{receiver} · round {r['round']}",
+                            "source": _node(giver, previous["round"]),
+                            "target": _node(receiver, r["round"]),
                             "value": value,
                         }
                     )
@@ -518,3 +523,34 @@ def personal_data_decisions(user: Any) -> dict[str, Any]:
             )
         ],
     }
+
+
+def archive_blockers(group: Group) -> list[Any]:
+    """Why the group cannot be archived now: a ballot open or yet to open in it, or a
+    proposal still gathering support or being voted on."""
+    now = timezone.now()
+    reasons: list[Any] = []
+    ballots = Election.objects.filter(group=group, closes_at__gt=now).count()
+    if ballots:
+        reasons.append(
+            ngettext(
+                "It has %(count)d ballot open or yet to open.",
+                "It has %(count)d ballots open or yet to open.",
+                ballots,
+            )
+            % {"count": ballots}
+        )
+    live = Proposal.objects.filter(
+        group=group,
+        status__in=[Proposal.Status.DISCUSSION, Proposal.Status.BALLOT],
+    ).count()
+    if live:
+        reasons.append(
+            ngettext(
+                "It has %(count)d proposal still being decided.",
+                "It has %(count)d proposals still being decided.",
+                live,
+            )
+            % {"count": live}
+        )
+    return reasons

@@ -19,6 +19,10 @@ AUDIT_ACTIONS = {
         "changed the organisation's name, logo or colour"
     ),
     "member.email_bounced": _("recorded that mail to a member bounced"),
+    "group.renamed": _("renamed the group"),
+    "group.moved": _("moved the group to another place in the tree"),
+    "group.archived": _("archived the group"),
+    "group.unarchived": _("brought the group back from the archive"),
 }
 
 # Entries written before action names were past tense keep their old names (the

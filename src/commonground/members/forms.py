@@ -13,16 +13,16 @@ from .models import Group, Role, User, known_time_zones
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(
-        label="Reason",
+        label=_("Reason"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Recorded in the group's public audit log.",
+        help_text=_("Recorded in the group's public audit log."),
     )
 
 
 class OptionalReasonForm(forms.Form):
     reason = forms.CharField(
-        label="Reason (optional)",
+        label=_("Reason (optional)"),
         max_length=2000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -30,14 +30,16 @@ class OptionalReasonForm(forms.Form):
 
 
 class RoleAssignForm(forms.Form):
-    user = forms.ModelChoiceField(label="Member", queryset=User.objects.none())
+    user = forms.ModelChoiceField(label=_("Member"), queryset=User.objects.none())
     role = forms.ChoiceField(
-        label="Role",
+        label=_("Role"),
         choices=[
             (value, label) for value, label in Role.choices if value != Role.MEMBER
         ],
     )
-    reason = forms.CharField(label="Reason (optional)", max_length=2000, required=False)
+    reason = forms.CharField(
+        label=_("Reason (optional)"), max_length=2000, required=False
+    )
 
     def __init__(self, *args, members=None, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
@@ -49,16 +51,16 @@ class RoleAssignForm(forms.Form):
 
 class GroupSettingsForm(forms.Form):
     description = forms.CharField(
-        label="Description",
+        label=_("Description"),
         max_length=5000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
     join_policy = forms.ChoiceField(
-        label="How people join", choices=Group.JoinPolicy.choices
+        label=_("How people join"), choices=Group.JoinPolicy.choices
     )
     is_public = forms.BooleanField(
-        label="Anyone can see this group's page", required=False
+        label=_("Anyone can see this group's page"), required=False
     )
 
 
@@ -104,11 +106,11 @@ class ProfileForm(forms.ModelForm):
 
 class DeleteAccountForm(forms.Form):
     password = forms.CharField(
-        label="Your password",
+        label=_("Your password"),
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
     confirm = forms.BooleanField(
-        label="I understand that my account is anonymised and cannot be restored"
+        label=_("I understand that my account is anonymised and cannot be restored")
     )
 
     def __init__(self, *args, user=None, **kwargs):  # type: ignore[no-untyped-def]
@@ -126,9 +128,11 @@ class SignupDetailsForm(forms.Form):
     """Extra sign-up field (allauth ACCOUNT_SIGNUP_FORM_CLASS)."""
 
     display_name = forms.CharField(
-        label="Your name as other members see it",
+        label=_("Your name as other members see it"),
         max_length=80,
-        help_text="You can hide it from member lists later. Your email is never shown.",
+        help_text=_(
+            "You can hide it from member lists later. Your email is never shown."
+        ),
     )
 
     def signup(self, request, user):  # type: ignore[no-untyped-def]
@@ -178,3 +182,81 @@ class OrganisationBrandingForm(forms.Form):
         from .branding import accent_check
 
         return accent_check(self.cleaned_data["accent_colour"]).colour
+
+
+class GroupCreateForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    slug = forms.SlugField(
+        label=_("Web address"),
+        max_length=60,
+        help_text=_("Lower-case letters, digits and hyphens: /groups/leeds-north/."),
+    )
+    kind = forms.ChoiceField(label=_("Kind of group"), choices=Group.Kind.choices)
+    join_policy = forms.ChoiceField(
+        label=_("How people join"), choices=Group.JoinPolicy.choices
+    )
+    is_public = forms.BooleanField(
+        label=_("Anyone can see this group's page"), required=False, initial=True
+    )
+    description = forms.CharField(
+        label=_("Description"),
+        max_length=5000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class GroupRenameForm(forms.Form):
+    name = forms.CharField(label=_("New name"), max_length=120)
+
+
+class GroupMoveForm(forms.Form):
+    parent = forms.ModelChoiceField(
+        label=_("Put it under"), queryset=Group.objects.none(), empty_label=None
+    )
+
+    def __init__(self, *args, parents=None, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        field = self.fields["parent"]
+        field.queryset = parents if parents is not None else Group.objects.none()  # type: ignore[attr-defined]
+        field.label_from_instance = lambda group: (  # type: ignore[attr-defined]
+            "— " * group.depth + group.name
+        )
+
+
+class GroupTreeForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV file of groups"),
+        help_text=_(
+            "Columns path, kind and name (description, join_policy and public "
+            "optional); one group per row, e.g. north/leeds,branch,Leeds."
+        ),
+    )
+    apply = forms.BooleanField(
+        label=_("Create the groups now (leave unticked for a dry run)"),
+        required=False,
+    )
+
+
+class SetupForm(forms.Form):
+    """The first run: the first administrator and the first organisation."""
+
+    setup_token = forms.CharField(
+        label=_("Set-up token"),
+        required=False,
+        help_text=_("The value of COMMONGROUND_SETUP_TOKEN on the server."),
+        widget=forms.PasswordInput,
+    )
+    name = forms.CharField(label=_("Your name"), max_length=80)
+    email = forms.EmailField(label=_("Your email address"))
+    password = forms.CharField(
+        label=_("Password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 12 characters."),
+    )
+    organisation = forms.CharField(label=_("Your organisation's name"), max_length=120)
+    slug = forms.SlugField(
+        label=_("Its web address"),
+        max_length=60,
+        help_text=_("Lower-case letters, digits and hyphens, e.g. northern-people."),
+    )

@@ -189,7 +189,11 @@ def organisations_with_groups() -> list[tuple[Any, list[Group]]]:
     organisations = list(
         Organisation.objects.order_by("kind", "name").prefetch_related("affiliates")
     )
-    groups = list(Group.objects.select_related("organisation").order_by("path"))
+    groups = list(
+        Group.objects.filter(archived_at__isnull=True)
+        .select_related("organisation")
+        .order_by("path")
+    )
     by_org: dict[int, list[Group]] = {}
     for group in groups:
         by_org.setdefault(group.organisation_id, []).append(group)
@@ -443,3 +447,40 @@ def brand_for_organisation_slug(slug: str) -> Any:
 
     organisation = Organisation.objects.filter(slug=slug).only(*_BRAND_FIELDS).first()
     return brand_of(organisation) if organisation is not None else None
+
+
+def group_subtree(group: Group) -> list[Group]:
+    """The group and every group below it, in tree order (one query)."""
+    return list(
+        Group.objects.filter(path__startswith=group.path)
+        .only("id", "name", "slug", "kind", "path", "archived_at", "parent_id")
+        .order_by("path")
+    )
+
+
+def move_targets(user: Any, group: Group) -> QuerySet[Group]:
+    """Where the user may put ``group``: live groups of its organisation that they
+    manage, outside its own subtree."""
+    managed_paths = list(
+        Group.objects.filter(
+            organisation_id=group.organisation_id,
+            roles__user=user,
+            roles__role__in=list(MANAGING_ROLES),
+        ).values_list("path", flat=True)
+    )
+    if not managed_paths:
+        return Group.objects.none()
+    within = Q()
+    for path in managed_paths:
+        within |= Q(path__startswith=path)
+    return (
+        Group.objects.filter(within, organisation_id=group.organisation_id)
+        .filter(archived_at__isnull=True)
+        .exclude(path__startswith=group.path)
+        .order_by("path")
+    )
+
+
+def site_is_empty() -> bool:
+    """No account exists yet: a fresh install waiting for its first run."""
+    return not User.objects.exists()

@@ -29,6 +29,29 @@ urlpatterns = [
         name="group_settings",
     ),
     path("groups/<slug:slug>/log/", views.group_log, name="group_log"),
+    path(
+        "groups/<slug:slug>/manage/structure/",
+        views.group_structure,
+        name="group_structure",
+    ),
+    path("groups/<slug:slug>/manage/structure/add/", views.group_add, name="group_add"),
+    path(
+        "groups/<slug:slug>/manage/structure/rename/",
+        views.group_rename,
+        name="group_rename",
+    ),
+    path(
+        "groups/<slug:slug>/manage/structure/move/", views.group_move, name="group_move"
+    ),
+    path(
+        "groups/<slug:slug>/manage/structure/archive/",
+        views.group_archive,
+        name="group_archive",
+    ),
+    path(
+        "groups/<slug:slug>/manage/structure/tree/", views.group_tree, name="group_tree"
+    ),
+    path("setup/", views.first_run, name="setup"),
     path("me/", views.profile, name="profile"),
     path("me/export/", views.account_export, name="account_export"),
     path("me/delete/", views.account_delete, name="account_delete"),

@@ -278,10 +278,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.send_weekly_digests",
         "schedule": crontab(hour=7, minute=30, day_of_week=1),
     },
+    "newsletters-sweep": {"task": "newsletters.sweep", "schedule": 60.0},
 }
+# Newsletters: emails per second the mail server accepts (0: no limit), recipients
+# per chunk task, and the HMAC secret of the bounce webhook (unset: it refuses all).
+NEWSLETTER_SEND_RATE = float(os.environ.get("COMMONGROUND_NEWSLETTER_RATE", "10"))
+NEWSLETTER_BATCH_SIZE = int(os.environ.get("COMMONGROUND_NEWSLETTER_BATCH", "200"))
+BOUNCE_WEBHOOK_SECRET = os.environ.get("COMMONGROUND_BOUNCE_SECRET", "")
 
 # Absolute links in emails ("https://members.example.org"); site-relative without it.
 SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
+# The installer's proof on a server's first run (see members.views.setup.first_run).
+SETUP_TOKEN = os.environ.get("COMMONGROUND_SETUP_TOKEN", "")
 
 LOGGING = {
     "version": 1,

@@ -18,7 +18,7 @@ import json
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.templatetags.static import PrefixNode, static
 from django.urls import reverse
@@ -26,7 +26,7 @@ from django.utils.translation import get_language, get_language_bidi, gettext, p
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
-from commonground.members.selectors import organisations_with_groups
+from commonground.members.selectors import organisations_with_groups, site_is_empty
 
 # The accent colour of static/css/site.css (--accent): browser chrome and splash.
 THEME_COLOUR = "#0b5c3b"
@@ -50,6 +50,8 @@ MANIFEST_MAX_AGE = 24 * 60 * 60
 
 
 def home(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated and site_is_empty():
+        return redirect("members:setup")  # a fresh install: its first run
     return render(
         request, "site/home.html", {"organisations": organisations_with_groups()}
     )

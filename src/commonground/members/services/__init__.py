@@ -26,7 +26,14 @@ from .enrolment import (
     members_enrol,
     members_enrol_plan,
 )
-from .groups import group_create, group_settings_update
+from .groups import (
+    group_archive,
+    group_create,
+    group_move,
+    group_rename,
+    group_settings_update,
+    group_unarchive,
+)
 from .memberships import (
     membership_approve,
     membership_decline,
@@ -39,6 +46,8 @@ from .memberships import (
     role_grant_founding_admin,
     role_revoke,
 )
+from .setup import SetUp, site_is_empty, site_setup
+from .tree import TreePlan, group_tree_apply, group_tree_plan
 
 __all__ = [
     "EnrolLine",
@@ -51,7 +60,15 @@ __all__ = [
     "email_bounce_clear",
     "email_bounce_record",
     "enrolment_directory",
+    "SetUp",
+    "TreePlan",
+    "group_archive",
     "group_create",
+    "group_move",
+    "group_rename",
+    "group_tree_apply",
+    "group_tree_plan",
+    "group_unarchive",
     "group_settings_update",
     "membership_approve",
     "membership_decline",
@@ -67,4 +84,6 @@ __all__ = [
     "role_assign",
     "role_grant_founding_admin",
     "role_revoke",
+    "site_is_empty",
+    "site_setup",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from commonground.audit.services import audit_record
 
@@ -29,6 +30,8 @@ from ._shared import Status, _locked_membership, _require_manager, _transition
 @transaction.atomic
 def membership_join(*, user: User, group: Group) -> Membership:
     """Join an open group, or apply to one whose organisers approve members."""
+    if group.archived_at is not None:
+        raise ValidationError(_("This group is archived and takes no new members."))
     if not coalition_eligible(user, group):
         raise ValidationError(
             "This coalition-wide group is open to members of its affiliated organisations."

@@ -22,8 +22,24 @@ from .pages import (
     role_assign,
     role_revoke,
 )
+from .setup import (
+    first_run,
+    group_add,
+    group_archive,
+    group_move,
+    group_rename,
+    group_structure,
+    group_tree,
+)
 
 __all__ = [
+    "first_run",
+    "group_add",
+    "group_archive",
+    "group_move",
+    "group_rename",
+    "group_structure",
+    "group_tree",
     "group_directory",
     "group_detail",
     "group_members",
