@@ -23,6 +23,11 @@ AUDIT_ACTIONS = {
     "group.moved": _("moved the group to another place in the tree"),
     "group.archived": _("archived the group"),
     "group.unarchived": _("brought the group back from the archive"),
+    "verification.letters_issued": _("printed verification letters"),
+    "member.verified": _("verified a member for voting"),
+    "organisation.verification_changed": _("changed how members are verified"),
+    "invitations.sent": _("sent invitations to claim accounts"),
+    "invitation.claimed": _("claimed their account"),
 }
 
 # Entries written before action names were past tense keep their old names (the

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Group, Role, User, known_time_zones
+from .models import Group, Role, User, Verification, known_time_zones
 
 
 class ReasonForm(forms.Form):
@@ -259,4 +259,39 @@ class SetupForm(forms.Form):
         label=_("Its web address"),
         max_length=60,
         help_text=_("Lower-case letters, digits and hyphens, e.g. northern-people."),
+    )
+
+
+class ClaimForm(forms.Form):
+    password = forms.CharField(
+        label=_("Choose a password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 12 characters."),
+    )
+    password_again = forms.CharField(
+        label=_("The same password again"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("password") != data.get("password_again"):
+            self.add_error("password_again", _("The two passwords differ."))
+        return data
+
+
+class VerificationMethodForm(forms.Form):
+    method = forms.ChoiceField(
+        label=_("How members are verified before they vote"),
+        choices=Verification.choices,
+        widget=forms.RadioSelect,
+    )
+
+
+class VerificationCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("The code in your letter"),
+        max_length=20,
+        help_text=_("Ten letters and digits, as printed, e.g. ABCDE-23456."),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code"}),
     )

@@ -22,6 +22,7 @@ from .selectors import MANAGING_ROLES
 
 APPLICATION_RECEIVED = "members.application_received"
 MEMBERSHIP_DECIDED = "members.membership_decided"
+INVITATION = "members.invitation"
 
 NOTIFICATION_KINDS = (
     NotificationKind(
@@ -38,6 +39,16 @@ NOTIFICATION_KINDS = (
         statutory=True,
         subject_template="members/email/decided_subject.txt",
         text_template="members/email/decided.txt",
+    ),
+    # The link to claim an imported account: email only, never in the centre.
+    NotificationKind(
+        name=INVITATION,
+        label=_("An invitation to claim my account"),
+        default_channel="email",
+        statutory=True,
+        in_app=False,
+        subject_template="members/email/invitation_subject.txt",
+        text_template="members/email/invitation.txt",
     ),
 )
 

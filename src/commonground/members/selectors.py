@@ -13,7 +13,7 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -484,3 +484,76 @@ def move_targets(user: Any, group: Group) -> QuerySet[Group]:
 def site_is_empty() -> bool:
     """No account exists yet: a fresh install waiting for its first run."""
     return not User.objects.exists()
+
+
+# Verification before voting ---------------------------------------------------------
+
+
+def verified_q(organisation: Any, prefix: str = "") -> Q:
+    """Members verified for ``organisation``'s ballots, as a filter on users (or, with
+    ``prefix="user__"``, on rows that point at one).
+
+    Email: the primary address is confirmed (imported members who have not claimed
+    their account are not). Postal code or organiser check: a verification is
+    recorded for the organisation (by any method: one that switches method keeps
+    those it verified).
+    """
+    from allauth.account.models import EmailAddress
+
+    from .models import MemberVerification, Verification
+
+    user_ref = OuterRef(f"{prefix}pk" if not prefix else prefix.removesuffix("__"))
+    checked = Exists(
+        MemberVerification.objects.filter(
+            user_id=user_ref, organisation=organisation, verified_at__isnull=False
+        )
+    )
+    if organisation.verification == Verification.EMAIL:
+        unconfirmed = Exists(
+            EmailAddress.objects.filter(user_id=user_ref, primary=True, verified=False)
+        )
+        return Q(checked) | ~Q(unconfirmed)
+    return Q(checked)
+
+
+def is_verified(user: Any, organisation: Any) -> bool:
+    return User.objects.filter(verified_q(organisation), pk=user.pk).exists()
+
+
+def unverified_members(group: Group) -> QuerySet[User]:
+    """Active members of the group's subtree not yet verified for its ballots."""
+    return subtree_active_members(group).exclude(verified_q(group.organisation))
+
+
+def invitation_summary(organisation: Any, *, limit: int = 200) -> dict[str, Any]:
+    """Counts of the organisation's invitations and the unclaimed ones, oldest first."""
+    from .models import Invitation
+
+    invitations = Invitation.objects.filter(organisation=organisation)
+    counts = invitations.aggregate(
+        total=Count("id"),
+        unsent=Count("id", filter=Q(send_count=0, claimed_at__isnull=True)),
+        claimed=Count("id", filter=Q(claimed_at__isnull=False)),
+        bounced=Count("id", filter=Q(user__email_bounced_at__isnull=False)),
+    )
+    pending = list(
+        invitations.filter(claimed_at__isnull=True)
+        .select_related("user")
+        .order_by("created_at", "id")[:limit]
+    )
+    return {"counts": counts, "pending": pending}
+
+
+def postal_code_organisations(user: Any) -> list[Any]:
+    """Organisations that sent this member a letter whose code is still to be typed."""
+    from .models import MemberVerification, Organisation
+
+    return list(
+        Organisation.objects.filter(
+            pk__in=MemberVerification.objects.filter(
+                user=user, verified_at__isnull=True
+            )
+            .exclude(code_hash="")
+            .values("organisation_id")
+        ).order_by("name")
+    )

@@ -52,6 +52,38 @@ urlpatterns = [
         "groups/<slug:slug>/manage/structure/tree/", views.group_tree, name="group_tree"
     ),
     path("setup/", views.first_run, name="setup"),
+    path(
+        "groups/<slug:slug>/manage/verification/",
+        views.group_verification,
+        name="group_verification",
+    ),
+    path(
+        "groups/<slug:slug>/manage/verification/method/",
+        views.verification_method,
+        name="verification_method",
+    ),
+    path(
+        "groups/<slug:slug>/manage/verification/letters/",
+        views.verification_letters,
+        name="verification_letters",
+    ),
+    path(
+        "groups/<slug:slug>/manage/verification/<int:user_id>/",
+        views.member_verify,
+        name="member_verify",
+    ),
+    path("me/verify/", views.verify_code, name="verify_code"),
+    path(
+        "organisations/<slug:org_slug>/invitations/",
+        views.invitations,
+        name="invitations",
+    ),
+    path(
+        "organisations/<slug:org_slug>/invitations/<int:invitation_id>/resend/",
+        views.invitation_resend,
+        name="invitation_resend",
+    ),
+    path("invite/<str:token>/", views.invitation_claim, name="invitation_claim"),
     path("me/", views.profile, name="profile"),
     path("me/export/", views.account_export, name="account_export"),
     path("me/delete/", views.account_delete, name="account_delete"),

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from commonground.audit.services import audit_record
 from commonground.core.canonical import canonical_json, canonical_sha256
-from commonground.members.selectors import subtree_active_memberships
+from commonground.members.selectors import subtree_active_memberships, verified_q
 
 from .. import notifications
 from ..models import Election, ElectionSeal, EligibleVoter, Method, Nomination, Option
@@ -70,11 +70,14 @@ def definition_matches_seal(document: dict[str, Any], seal: ElectionSeal) -> boo
 
 
 def roll_member_ids(election: Election) -> list[int]:
-    """Active members of the group's subtree whose membership began by the opening."""
+    """Active members of the group's subtree whose membership began by the opening,
+    verified the way the organisation requires before members vote."""
     assert election.opens_at is not None
-    memberships = subtree_active_memberships(
-        election.group, since_by=election.opens_at
-    ).filter(user__deleted_at__isnull=True)
+    memberships = (
+        subtree_active_memberships(election.group, since_by=election.opens_at)
+        .filter(user__deleted_at__isnull=True)
+        .filter(verified_q(election.group.organisation, prefix="user__"))
+    )
     return sorted(set(memberships.values_list("user_id", flat=True)))
 
 

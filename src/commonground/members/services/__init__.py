@@ -34,6 +34,12 @@ from .groups import (
     group_settings_update,
     group_unarchive,
 )
+from .invitations import (
+    invitation_claim,
+    invitation_from_token,
+    invitation_resend,
+    invitations_send,
+)
 from .memberships import (
     membership_approve,
     membership_decline,
@@ -48,6 +54,13 @@ from .memberships import (
 )
 from .setup import SetUp, site_is_empty, site_setup
 from .tree import TreePlan, group_tree_apply, group_tree_plan
+from .verification import (
+    Letter,
+    member_verify,
+    organisation_verification_set,
+    verification_code_redeem,
+    verification_letters_issue,
+)
 
 __all__ = [
     "EnrolLine",
@@ -60,6 +73,7 @@ __all__ = [
     "email_bounce_clear",
     "email_bounce_record",
     "enrolment_directory",
+    "Letter",
     "SetUp",
     "TreePlan",
     "group_archive",
@@ -69,6 +83,14 @@ __all__ = [
     "group_tree_apply",
     "group_tree_plan",
     "group_unarchive",
+    "invitation_claim",
+    "invitation_from_token",
+    "invitation_resend",
+    "invitations_send",
+    "member_verify",
+    "organisation_verification_set",
+    "verification_code_redeem",
+    "verification_letters_issue",
     "group_settings_update",
     "membership_approve",
     "membership_decline",

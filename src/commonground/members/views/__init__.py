@@ -31,8 +31,26 @@ from .setup import (
     group_structure,
     group_tree,
 )
+from .verification import (
+    group_verification,
+    invitation_claim,
+    invitation_resend,
+    invitations,
+    member_verify,
+    verification_letters,
+    verification_method,
+    verify_code,
+)
 
 __all__ = [
+    "group_verification",
+    "invitation_claim",
+    "invitation_resend",
+    "invitations",
+    "member_verify",
+    "verification_letters",
+    "verification_method",
+    "verify_code",
     "first_run",
     "group_add",
     "group_archive",
