@@ -120,7 +120,7 @@ class DeleteAccountForm(forms.Form):
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]
         if self.user is None or not self.user.check_password(password):
-            raise forms.ValidationError("This is not your current password.")
+            raise forms.ValidationError(_("This is not your current password."))
         return password
 
 

@@ -129,8 +129,8 @@ class Verification(models.TextChoices):
 
 class Organisation(models.Model):
     class Kind(models.TextChoices):
-        ORGANISATION = "organisation", "Organisation"
-        COALITION = "coalition", "Coalition"
+        ORGANISATION = "organisation", _("Organisation")
+        COALITION = "coalition", _("Coalition")
 
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=60, unique=True)
@@ -143,7 +143,7 @@ class Organisation(models.Model):
         symmetrical=False,
         related_name="coalitions",
         blank=True,
-        help_text="For a coalition: the organisations that federate in it.",
+        help_text=_("For a coalition: the organisations that federate in it."),
     )
     accent_colour = models.CharField(
         _("accent colour"),
@@ -171,15 +171,15 @@ class Organisation(models.Model):
 
 class Group(models.Model):
     class Kind(models.TextChoices):
-        NATIONAL = "national", "National"
-        REGION = "region", "Region"
-        BRANCH = "branch", "Local branch"
-        WORKING_GROUP = "working_group", "Working group"
-        COALITION = "coalition", "Coalition-wide group"
+        NATIONAL = "national", _("National")
+        REGION = "region", _("Region")
+        BRANCH = "branch", _("Local branch")
+        WORKING_GROUP = "working_group", _("Working group")
+        COALITION = "coalition", _("Coalition-wide group")
 
     class JoinPolicy(models.TextChoices):
-        OPEN = "open", "Anyone eligible can join"
-        APPROVAL = "approval", "Organisers approve each application"
+        OPEN = "open", _("Anyone eligible can join")
+        APPROVAL = "approval", _("Organisers approve each application")
 
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="groups"
@@ -195,7 +195,7 @@ class Group(models.Model):
         max_length=16, choices=JoinPolicy.choices, default=JoinPolicy.APPROVAL
     )
     is_public = models.BooleanField(
-        default=True, help_text="Non-members can see the group's page."
+        default=True, help_text=_("Non-members can see the group's page.")
     )
     # Materialised path of ancestor ids, e.g. "/1/4/9/" for group 9 under 4 under 1:
     # subtree and ancestor queries are single indexed queries.
@@ -221,12 +221,12 @@ class Group(models.Model):
 
 class Membership(models.Model):
     class Status(models.TextChoices):
-        APPLIED = "applied", "Applied"
-        ACTIVE = "active", "Active"
-        SUSPENDED = "suspended", "Suspended"
-        LAPSED = "lapsed", "Lapsed"
-        LEFT = "left", "Left"
-        REJECTED = "rejected", "Application declined"
+        APPLIED = "applied", _("Applied")
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
+        LAPSED = "lapsed", _("Lapsed")
+        LEFT = "left", _("Left")
+        REJECTED = "rejected", _("Application declined")
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     group = models.ForeignKey(
@@ -269,11 +269,11 @@ class MembershipChange(models.Model):
 
 
 class Role(models.TextChoices):
-    MEMBER = "member", "Member"
-    ORGANISER = "organiser", "Organiser"
-    MODERATOR = "moderator", "Moderator"
-    RETURNING_OFFICER = "returning_officer", "Returning officer"
-    ADMIN = "admin", "Admin"
+    MEMBER = "member", _("Member")
+    ORGANISER = "organiser", _("Organiser")
+    MODERATOR = "moderator", _("Moderator")
+    RETURNING_OFFICER = "returning_officer", _("Returning officer")
+    ADMIN = "admin", _("Admin")
 
 
 class RoleAssignment(models.Model):

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..models import Group, Membership, MembershipChange
 from ..selectors import viewer_for
@@ -34,7 +35,7 @@ def _transition(
 
 def _require_manager(actor: Any, group: Group) -> None:
     if not viewer_for(actor, group).can_manage:
-        raise PermissionDenied("only the group's organisers and admins can do this")
+        raise PermissionDenied(_("only the group's organisers and admins can do this"))
 
 
 def _locked_membership(membership: Membership) -> Membership:

@@ -12,6 +12,7 @@ from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from commonground.audit.services import audit_record
 from commonground.core.capabilities import erase_personal_data, exported_sections
@@ -137,7 +138,7 @@ def profile_update(
 ) -> User:
     """Save the member's profile; ``time_zone`` None leaves the zone as it is."""
     if visibility not in User.Visibility.values:
-        raise ValidationError({"visibility": "Choose who sees your name."})
+        raise ValidationError({"visibility": _("Choose who sees your name.")})
     changes: dict[str, str] = {
         "display_name": display_name.strip(),
         "visibility": visibility,

@@ -76,7 +76,9 @@ def organisation_branding_update(
     from ..selectors import is_organisation_admin
 
     if not is_organisation_admin(actor, organisation):
-        raise PermissionDenied("only the organisation's admins can change its branding")
+        raise PermissionDenied(
+            _("only the organisation's admins can change its branding")
+        )
     organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
     name = name.strip()
     if not name:

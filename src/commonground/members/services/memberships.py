@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from commonground.audit.services import audit_record
 
@@ -34,7 +35,10 @@ def membership_join(*, user: User, group: Group) -> Membership:
         raise ValidationError(_("This group is archived and takes no new members."))
     if not coalition_eligible(user, group):
         raise ValidationError(
-            "This coalition-wide group is open to members of its affiliated organisations."
+            _(
+                "This coalition-wide group is open to members of its affiliated "
+                "organisations."
+            )
         )
     target = (
         Status.ACTIVE if group.join_policy == Group.JoinPolicy.OPEN else Status.APPLIED
@@ -50,7 +54,7 @@ def membership_join(*, user: User, group: Group) -> Membership:
             return membership
         if membership.status == Status.SUSPENDED:
             raise ValidationError(
-                "Your membership of this group is suspended; ask its organisers."
+                _("Your membership of this group is suspended; ask its organisers.")
             ) from None
         return _transition(membership, target, actor=user)
     MembershipChange.objects.create(
@@ -71,7 +75,7 @@ def membership_leave(*, user: User, group: Group) -> Membership:
         Membership.objects.select_for_update().filter(user=user, group=group).first()
     )
     if membership is None or membership.status not in {Status.ACTIVE, Status.APPLIED}:
-        raise ValidationError("You are not a member of this group.")
+        raise ValidationError(_("You are not a member of this group."))
     return _transition(membership, Status.LEFT, actor=user)
 
 
@@ -81,24 +85,28 @@ _DECISIONS = {
     "approved": (
         Status.APPLIED,
         Status.ACTIVE,
-        "Only a pending application can be approved.",
+        gettext_lazy("Only a pending application can be approved."),
     ),
     "declined": (
         Status.APPLIED,
         Status.REJECTED,
-        "Only a pending application can be declined.",
+        gettext_lazy("Only a pending application can be declined."),
     ),
     "suspended": (
         Status.ACTIVE,
         Status.SUSPENDED,
-        "Only an active membership can be suspended.",
+        gettext_lazy("Only an active membership can be suspended."),
     ),
     "reinstated": (
         Status.SUSPENDED,
         Status.ACTIVE,
-        "Only a suspended membership can be reinstated.",
+        gettext_lazy("Only a suspended membership can be reinstated."),
     ),
-    "lapsed": (Status.ACTIVE, Status.LAPSED, "Only an active membership can lapse."),
+    "lapsed": (
+        Status.ACTIVE,
+        Status.LAPSED,
+        gettext_lazy("Only an active membership can lapse."),
+    ),
 }
 
 
@@ -148,9 +156,9 @@ def membership_suspend(
     *, actor: User, membership: Membership, reason: str
 ) -> Membership:
     if not reason.strip():
-        raise ValidationError({"reason": "Give the reason for the suspension."})
+        raise ValidationError({"reason": _("Give the reason for the suspension.")})
     if membership.user_id == actor.pk:
-        raise ValidationError("You cannot suspend yourself.")
+        raise ValidationError(_("You cannot suspend yourself."))
     return _organiser_decision(
         "suspended", actor=actor, membership=membership, reason=reason
     )
@@ -181,17 +189,17 @@ def role_assign(
 ) -> RoleAssignment:
     if role not in Role.values or role == Role.MEMBER:
         raise ValidationError(
-            {"role": "Choose organiser, moderator, returning officer or admin."}
+            {"role": _("Choose organiser, moderator, returning officer or admin.")}
         )
     actor_view = viewer_for(actor, group)
     if not actor_view.can_manage:
         raise PermissionDenied(
-            "only the group's organisers and admins can assign roles"
+            _("only the group's organisers and admins can assign roles")
         )
     if role == Role.ADMIN and not actor_view.is_admin:
-        raise PermissionDenied("only an admin can make someone an admin")
+        raise PermissionDenied(_("only an admin can make someone an admin"))
     if not viewer_for(user, group).is_member:
-        raise ValidationError({"user": "Roles go to active members of the group."})
+        raise ValidationError({"user": _("Roles go to active members of the group.")})
     assignment, created = RoleAssignment.objects.get_or_create(
         user=user, group=group, role=role, defaults={"assigned_at": timezone.now()}
     )
@@ -244,7 +252,7 @@ def role_revoke(*, actor: User, assignment: RoleAssignment, reason: str = "") ->
             "only the group's organisers and admins can revoke roles"
         )
     if assignment.role == Role.ADMIN and not actor_view.is_admin:
-        raise PermissionDenied("only an admin can remove an admin")
+        raise PermissionDenied(_("only an admin can remove an admin"))
     audit_record(
         actor=actor,
         action="role.revoked",

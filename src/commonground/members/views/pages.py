@@ -12,11 +12,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from commonground.core.capabilities import group_overview
+from commonground.core.capabilities import Label, group_overview
 
 from .. import rules, selectors, services
 from ..branding import brand_of
@@ -132,9 +132,11 @@ def group_join(request: MemberRequest, slug: str) -> HttpResponse:
     except ValidationError as error:
         return _membership_changed(request, group, _error_text(error), error=True)
     if membership.status == Membership.Status.ACTIVE:
-        notice = f"You are now a member of {group.name}."
+        notice = gettext("You are now a member of %(group)s.") % {"group": group.name}
     else:
-        notice = f"Your application to {group.name} is waiting for its organisers."
+        notice = gettext(
+            "Your application to %(group)s is waiting for its organisers."
+        ) % {"group": group.name}
     return _membership_changed(request, group, notice, error=False)
 
 
@@ -147,7 +149,10 @@ def group_leave(request: MemberRequest, slug: str) -> HttpResponse:
     except ValidationError as error:
         return _membership_changed(request, group, _error_text(error), error=True)
     return _membership_changed(
-        request, group, f"You have left {group.name}.", error=False
+        request,
+        group,
+        gettext("You have left %(group)s.") % {"group": group.name},
+        error=False,
     )
 
 
@@ -182,19 +187,27 @@ def _manage_context(
 
 
 MEMBERSHIP_ACTIONS: dict[
-    str, tuple[Callable[..., Membership], type[forms.Form] | None, str]
+    str, tuple[Callable[..., Membership], type[forms.Form] | None, Label]
 ] = {
-    "approve": (services.membership_approve, None, "Application approved."),
+    "approve": (
+        services.membership_approve,
+        None,
+        gettext_lazy("Application approved."),
+    ),
     "decline": (
         services.membership_decline,
         OptionalReasonForm,
-        "Application declined.",
+        gettext_lazy("Application declined."),
     ),
-    "suspend": (services.membership_suspend, ReasonForm, "Membership suspended."),
+    "suspend": (
+        services.membership_suspend,
+        ReasonForm,
+        gettext_lazy("Membership suspended."),
+    ),
     "reinstate": (
         services.membership_reinstate,
         OptionalReasonForm,
-        "Membership reinstated.",
+        gettext_lazy("Membership reinstated."),
     ),
 }
 
@@ -225,7 +238,7 @@ def membership_action(
     except PermissionDenied:
         raise Http404("No such page") from None
     else:
-        messages.success(request, success)
+        messages.success(request, str(success))
     return redirect("members:group_manage", slug=group.slug)
 
 
@@ -249,7 +262,7 @@ def role_assign(request: MemberRequest, slug: str) -> HttpResponse:
         except PermissionDenied as error:
             form.add_error("role", str(error))
         else:
-            messages.success(request, "Role assigned.")
+            messages.success(request, gettext("Role assigned."))
             return redirect("members:group_manage", slug=group.slug)
     return render(
         request,
@@ -279,7 +292,7 @@ def role_revoke(request: MemberRequest, slug: str, assignment_id: int) -> HttpRe
     except PermissionDenied as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, "Role removed.")
+        messages.success(request, gettext("Role removed."))
     return redirect("members:group_manage", slug=group.slug)
 
 
@@ -296,7 +309,7 @@ def group_settings(request: MemberRequest, slug: str) -> HttpResponse:
             status=400,
         )
     services.group_settings_update(actor=request.user, group=group, **form.cleaned_data)
-    messages.success(request, "Settings saved.")
+    messages.success(request, gettext("Settings saved."))
     return redirect("members:group_manage", slug=group.slug)
 
 
