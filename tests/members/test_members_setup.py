@@ -464,3 +464,30 @@ def test_the_structure_page_is_for_the_groups_managers_only(client, tree):
     # Breadcrumbs through the whole tree above the group.
     for name in ("Northern People", "Yorkshire"):
         assert f">{name}</a></li>" in html
+
+
+def test_an_archived_group_opens_no_new_ballot_or_proposal(tree):
+    from commonground.decisions import services as decisions
+    from commonground.decisions.services.errors import DecisionRefused
+
+    national, yorkshire, leeds, lancashire = tree
+    admin = make_role(national, Role.ADMIN)
+    member = make_member(lancashire)
+    services.group_archive(actor=admin, group=lancashire, reason="merged")
+    lancashire.refresh_from_db()
+    with pytest.raises(DecisionRefused, match="archived"):
+        decisions.proposal_create(author=member, group=lancashire, title="T", text="x")
+    now = timezone.now()
+    with pytest.raises(DecisionRefused, match="archived"):
+        decisions.election_create(
+            actor=admin,
+            group=lancashire,
+            kind="question",
+            spec=decisions.ElectionSpec(
+                title="Q",
+                method="approval",
+                options=["A", "B"],
+                opens_at=now,
+                closes_at=now + timedelta(days=1),
+            ),
+        )

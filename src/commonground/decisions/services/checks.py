@@ -12,12 +12,19 @@ from commonground.members.selectors import viewer_for
 
 from .. import rules
 from ..models import Proposal
+from .errors import DecisionRefused
 
 
 def require_member(actor: Any, group: Group) -> None:
     """Only active members of the group (or its sub-groups) may take part."""
     if not rules.can_take_part(viewer_for(actor, group)):
         raise PermissionDenied(_("only active members of this group can do this"))
+
+
+def require_live(group: Group) -> None:
+    """An archived group opens nothing new (its records stay readable)."""
+    if group.archived_at is not None:
+        raise DecisionRefused(_("This group is archived: it opens nothing new."))
 
 
 def require_runner(actor: Any, group: Group) -> None:

@@ -27,7 +27,7 @@ from ..models import (
     StvRules,
 )
 from . import clock, locks, sealing
-from .checks import require_runner
+from .checks import require_live, require_runner
 from .errors import DecisionRefused
 from .options import clean_labels
 
@@ -151,6 +151,7 @@ def election_create(
 ) -> Election:
     """An organiser, returning officer or admin sets up a question or an election."""
     require_runner(actor, group)
+    require_live(group)
     if kind not in (Election.Kind.QUESTION, Election.Kind.ELECTION):
         raise ValidationError({"kind": _("Choose a question or an election.")})
     election = create_election(actor=actor, group=group, spec=spec, kind=kind)

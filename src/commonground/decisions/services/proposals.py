@@ -20,7 +20,7 @@ from commonground.notifications.services import follow_set
 from .. import notifications, rules
 from ..models import Amendment, Election, Method, Proposal, ProposalSupport
 from . import clock, locks, sealing
-from .checks import is_author, require_member, require_runner
+from .checks import is_author, require_live, require_member, require_runner
 from .elections import ElectionSpec, create_election
 from .errors import DecisionRefused
 
@@ -40,6 +40,7 @@ def proposal_create(
     voting_days: int = 7,
 ) -> Proposal:
     require_member(author, group)
+    require_live(group)
     if not 1 <= support_share_percent <= 100:
         raise ValidationError(
             {"support_share_percent": _("Choose a share from 1 to 100%.")}
