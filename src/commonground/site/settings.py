@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "commonground.onboarding",
     "commonground.newsletters",
     "commonground.decisions",
+    "commonground.conversations",
     "commonground.site",
 ]
 

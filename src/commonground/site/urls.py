@@ -21,6 +21,7 @@ urlpatterns = [
     path("decisions/", include("commonground.decisions.urls")),
     path("onboarding/", include("commonground.onboarding.urls")),
     path("newsletters/", include("commonground.newsletters.urls")),
+    path("conversations/", include("commonground.conversations.urls")),
     path("", include("commonground.notifications.urls")),
     path("accounts/login/", RateLimitedLoginView.as_view(), name="account_login"),
     path("accounts/", include("allauth.urls")),

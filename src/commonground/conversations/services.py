@@ -1,0 +1,1 @@
+"""Writes of the conversations app (see apps.py)."""
