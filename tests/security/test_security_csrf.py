@@ -19,6 +19,16 @@ CSRF_EXEMPT: dict[str, str] = {
         " CSRF token; the signed, salted token in the URL is the protection and a bad"
         " one gets 400 (tests/notifications)"
     ),
+    "newsletters:unsubscribe": (
+        "RFC 8058 one-click unsubscribe of a newsletter: as above, with the signed"
+        " token and the recipient row it must match; a bad one gets 400"
+        " (tests/newsletters)"
+    ),
+    "newsletters:bounces": (
+        "the bounce webhook: a mail provider posts without a session; an"
+        " HMAC-SHA256 signature of the body is required instead, and a missing or"
+        " bad one gets 403 (tests/newsletters)"
+    ),
 }
 
 

@@ -1,1 +1,0 @@
-"""Writes of the newsletters app (see apps.py)."""
