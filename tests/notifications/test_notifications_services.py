@@ -36,7 +36,12 @@ def test_notify_records_now_and_emails_only_after_commit(
     assert len(created) == 3 and len(queued) == 1
     assert sorted(m.to[0] for m in mail.outbox) == sorted(m.email for m in members)
     message = mail.outbox[0]
-    assert message.subject == "[Common Ground] Branch meeting on Tuesday"
+    organisation = group.organisation
+    assert message.subject == f"[{organisation.name}] Branch meeting on Tuesday"
+    assert message.from_email.startswith(f'"{organisation.name}" <') or (
+        message.from_email.startswith(f"{organisation.name} <")
+    )
+    assert f"From {organisation.name}, through Common Ground." in message.body
     assert "Come along." in message.body
     assert "/notifications/preferences/" in message.body
     assert message.extra_headers["List-Unsubscribe-Post"] == (
@@ -233,3 +238,22 @@ def test_the_export_holds_the_members_notifications_only(kinds, group, members):
     notify_news(members, group)
     data = personal_data_notifications(members[0])
     assert len(data["notifications"]) == 1
+
+
+def test_an_email_wears_its_organisations_colour_and_logo(
+    kinds, group, members, django_capture_on_commit_callbacks
+):
+    from commonground.members.models import Organisation
+
+    Organisation.objects.filter(pk=group.organisation_id).update(
+        name="Northern People",
+        accent_colour="#7a1f5c",
+        logo_renditions=[{"width": 128, "height": 64, "name": "logos/np-128.png"}],
+    )
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        notify_news(members[:1], group)
+    (html, _mimetype) = mail.outbox[0].alternatives[0]
+    assert mail.outbox[0].subject.startswith("[Northern People] ")
+    assert "background:#7a1f5c" in html and "logos/np-128.png" in html
+    assert ">Northern People</div>" in html

@@ -153,6 +153,10 @@ class Capability:
     demo_seed: Callable[[dict[str, Any]], None] | None = None
     # What the app tells members about (commonground.notifications delivers it).
     notification_kinds: tuple[NotificationKind, ...] = ()
+    # email_brand(group_id) -> how emails about that group look: a mapping with
+    # "name", "accent", "accent_ink" and "logo_url" (absolute or site-relative), or
+    # None. The members app answers it (organisations own their look).
+    email_brand: Callable[[int], Mapping[str, str] | None] | None = None
     # archive_blockers(group) -> reasons the group cannot be archived now (an open
     # ballot in it, say); empty when nothing of this app stands in the way.
     archive_blockers: Callable[[Any], list[Label]] | None = None
@@ -252,6 +256,19 @@ def erase_personal_data(user: Any) -> None:
     for cap in registered():
         if cap.erase_personal_data is not None:
             cap.erase_personal_data(user)
+
+
+def email_brand(group_id: int | None) -> Mapping[str, str] | None:
+    """How an email about this group looks (its organisation's name, colours and
+    logo), or None for the platform's own look."""
+    if group_id is None:
+        return None
+    for cap in registered():
+        if cap.email_brand is not None:
+            brand = cap.email_brand(group_id)
+            if brand is not None:
+                return brand
+    return None
 
 
 def archive_blockers(group: Any) -> list[Label]:

@@ -109,5 +109,6 @@ class MembersConfig(AppConfig):
                 audit_aliases=AUDIT_ALIASES,
                 demo_seed=demo.seed,
                 notification_kinds=NOTIFICATION_KINDS,
+                email_brand=selectors.email_brand_for_group,
             )
         )

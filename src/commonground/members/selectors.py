@@ -557,3 +557,19 @@ def postal_code_organisations(user: Any) -> list[Any]:
             .values("organisation_id")
         ).order_by("name")
     )
+
+
+def email_brand_for_group(group_id: int) -> dict[str, str] | None:
+    """The organisation's look for emails about one of its groups (one query)."""
+    from .branding import brand_of
+
+    group = Group.objects.select_related("organisation").filter(pk=group_id).first()
+    if group is None:
+        return None
+    brand = brand_of(group.organisation)
+    return {
+        "name": brand.name,
+        "accent": brand.accent,
+        "accent_ink": brand.accent_ink,
+        "logo_url": brand.logo_url,
+    }

@@ -8,8 +8,9 @@ transaction, so a retried or repeated task finds nothing pending. Services queue
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from email.utils import formataddr, parseaddr
 from itertools import islice
 from typing import Any
 
@@ -24,6 +25,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext as _
+
+from commonground.core.capabilities import email_brand
 
 from .models import Channel, Delivery, Notification
 from .registry import kind_named
@@ -48,24 +51,45 @@ def _footer_links(member_id: int, kind: str, group_id: int | None) -> dict[str, 
 
 
 def _message(
-    *, to: str, subject: str, text: str, html: str, links: dict[str, str]
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    html: str,
+    links: dict[str, str],
+    brand: Mapping[str, str] | None = None,
 ) -> EmailMultiAlternatives:
-    footer = render_to_string("notifications/email/footer.txt", links)
-    html_footer = render_to_string("notifications/email/footer.html", links)
+    """One email: plain text and HTML, the one-click unsubscribe headers, and the
+    look of the organisation it comes from (its name as sender and subject prefix,
+    its colour and logo in the HTML) when there is one."""
+    context = {**links, "brand": brand}
+    footer = render_to_string("notifications/email/footer.txt", context)
+    html_footer = render_to_string("notifications/email/footer.html", context)
+    prefix = f"[{brand['name']}] " if brand else SUBJECT_PREFIX
+    sender = settings.DEFAULT_FROM_EMAIL
+    if brand:
+        sender = formataddr((brand["name"], parseaddr(sender)[1] or sender))
     message = EmailMultiAlternatives(
-        subject=SUBJECT_PREFIX + subject,
+        subject=prefix + subject,
         body=f"{text}\n{footer}",
-        from_email=settings.DEFAULT_FROM_EMAIL,
+        from_email=sender,
         to=[to],
         headers={
             "List-Unsubscribe": f"<{links['unsubscribe_url']}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
     )
+    logo = (brand or {}).get("logo_url", "")
     message.attach_alternative(
         render_to_string(
             "notifications/email/message.html",
-            {"subject": subject, "html": html, "footer": html_footer},
+            {
+                "subject": subject,
+                "html": html,
+                "footer": html_footer,
+                "brand": brand,
+                "logo_url": site_url(logo) if logo.startswith("/") else logo,
+            },
         ),
         "text/html",
     )
@@ -117,6 +141,7 @@ def delivery_send(*, delivery_id: int) -> int:
             text=notification.body,
             html=_html_of(notification),
             links=_footer_links(recipient.pk, notification.kind, notification.group_id),
+            brand=email_brand(notification.group_id),
         ).send(fail_silently=False)
         delivery.status = Delivery.Status.SENT
         delivery.sent_at = timezone.now()
