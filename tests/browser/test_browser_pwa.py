@@ -18,6 +18,13 @@ from factories import PASSWORD, UserFactory, make_group
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
+
+@pytest.fixture(autouse=True)
+def site_in_use(db):
+    """A site with an account: an empty one sends "/" to its first-run page."""
+    UserFactory()
+
+
 OFFLINE_HEADING = "You are offline"
 NEW_PASSWORD = "correct horse battery staple 2026"  # noqa: S105
 

@@ -26,6 +26,13 @@ from factories import PASSWORD, UserFactory, make_group, make_role
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def site_in_use(db):
+    """A site with an account: an empty one sends "/" to its first-run page."""
+    UserFactory()
+
+
 REPOSITORY = Path(__file__).resolve().parents[2]
 LOCAL_ONLY = {
     "DATABASES", "CACHES", "STORAGES", "EMAIL_BACKEND", "LOGGING", "STATIC_ROOT",
