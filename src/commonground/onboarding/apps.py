@@ -8,7 +8,11 @@ from django.utils.translation import gettext_lazy as _
 from commonground.core.capabilities import Label
 
 # What the group log says for each action this app records.
-AUDIT_ACTIONS: dict[str, Label] = {}
+AUDIT_ACTIONS: dict[str, Label] = {
+    "register.imported": _("imported the membership register"),
+    "register.exported": _("exported the membership register"),
+    "register.postcode_areas_replaced": _("replaced the postcode-to-branch table"),
+}
 
 
 class OnboardingConfig(AppConfig):
@@ -17,6 +21,24 @@ class OnboardingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from commonground.core.capabilities import Capability, register
+        from commonground.core.capabilities import Capability, GroupSection, register
 
-        register(Capability(app=self.name, audit_actions=AUDIT_ACTIONS))
+        from . import rules, selectors, services
+
+        register(
+            Capability(
+                app=self.name,
+                group_sections=(
+                    GroupSection(
+                        key="register",
+                        label=_("Membership register"),
+                        url_name="onboarding:register",
+                        visible=rules.can_see_register_section,
+                        order=96,
+                    ),
+                ),
+                personal_data={"register": selectors.register_for_export},
+                erase_personal_data=services.register_entries_erase,
+                audit_actions=AUDIT_ACTIONS,
+            )
+        )

@@ -66,15 +66,17 @@ class EnrolRow:
     """One person of the register. ``line`` is the caller's reference, echoed back.
 
     ``email`` is compared case-insensitively; ``group_id`` is a group of the
-    organisation; ``status`` a ``Membership.Status`` value; ``since`` the join date
-    (new memberships only; None means now).
+    organisation; ``status`` a ``Membership.Status`` value, or None when the register
+    does not say (a new membership is active, an existing one keeps its status, a
+    member moving branch takes theirs along); ``since`` the join date (new memberships
+    only; None means now).
     """
 
     line: int
     email: str
     name: str
     group_id: int
-    status: str = Status.ACTIVE
+    status: str | None = None
     since: datetime | None = None
     previous_group_id: int | None = None
 
@@ -149,6 +151,18 @@ def enrolment_directory(*, organisation: Organisation) -> EnrolmentDirectory:
     )
 
 
+def enrolment_accounts(*, emails: Sequence[str]) -> dict[str, int]:
+    """Account ids by lower-cased email, for the given emails (one query, through the
+    case-insensitive email index), so a caller can find what it keeps per member
+    without reading its whole table."""
+    return {
+        email.lower(): pk
+        for pk, email in User.objects.annotate(email_lower=Lower("email"))
+        .filter(email_lower__in=[email.strip().lower() for email in emails])
+        .values_list("pk", "email")
+    }
+
+
 @dataclass
 class _Plan:
     outcome: EnrolOutcome = field(default_factory=EnrolOutcome)
@@ -203,7 +217,9 @@ def _check_rows(organisation: Organisation, rows: Sequence[EnrolRow]) -> None:
         )
     )
     if group_ids - known:
-        raise ValueError(f"groups outside the organisation: {sorted(group_ids - known)}")
+        raise ValueError(
+            f"groups outside the organisation: {sorted(group_ids - known)}"
+        )
 
 
 def _plan(organisation: Organisation, rows: Sequence[EnrolRow]) -> _Plan:
@@ -254,7 +270,7 @@ def _plan_new(plan: _Plan, row: EnrolRow, now: datetime) -> None:
     )
     plan.new_users[row.line] = user
     plan.new_memberships.append(
-        (row.line, user, row.group_id, row.status, row.since or now)
+        (row.line, user, row.group_id, row.status or Status.ACTIVE, row.since or now)
     )
     plan.outcome.lines[row.line] = EnrolLine(EnrolResult.CREATED, None, None)
 
@@ -283,17 +299,23 @@ def _plan_existing(
         if row.previous_group_id and row.previous_group_id != row.group_id
         else None
     )
+    membership = memberships.get((user.pk, row.group_id))
+    wanted = row.status
+    if wanted is None:
+        carried = (
+            previous if previous is not None and previous.status in _HELD else None
+        )
+        wanted = (membership or carried or Membership(status=Status.ACTIVE)).status
     if previous is not None and previous.status in _HELD:
         plan.transitions.append((previous, Status.LEFT))
         changed = True
-    membership = memberships.get((user.pk, row.group_id))
-    if membership is None and row.status != Status.LEFT:
+    if membership is None and wanted != Status.LEFT:
         plan.new_memberships.append(
-            (row.line, user, row.group_id, row.status, row.since or now)
+            (row.line, user, row.group_id, wanted, row.since or now)
         )
         changed = True
-    elif membership is not None and membership.status != row.status:
-        plan.transitions.append((membership, row.status))
+    elif membership is not None and membership.status != wanted:
+        plan.transitions.append((membership, wanted))
         changed = True
     recorded = membership or previous
     if recorded is None and not changed:

@@ -1,1 +1,0 @@
-"""Writes of the onboarding app (see apps.py)."""
