@@ -237,3 +237,27 @@ def test_member_ranks_an_stv_ballot_by_touch_on_a_phone(new_page, branch):
     tracker.wait_for()
     assert len(tracker.inner_text().strip()) == 16
     assert _overflow(page) <= 0
+
+
+def test_organiser_and_notification_pages_fit_every_width_and_pass_axe(
+    page, axe_check, branch
+):
+    group = branch["group"]
+    _log_in(page, branch["organiser"].email)
+    _check_every_page(
+        page,
+        axe_check,
+        [
+            f"/groups/{group.slug}/manage/",
+            f"/groups/{group.slug}/manage/structure/",
+            f"/groups/{group.slug}/manage/verification/",
+            "/notifications/",
+            "/notifications/preferences/",
+            "/me/verify/",
+        ],
+    )
+
+
+def test_first_run_page_fits_every_width_and_passes_axe(page, axe_check, settings):
+    settings.DEBUG = True
+    _check_every_page(page, axe_check, ["/setup/"])

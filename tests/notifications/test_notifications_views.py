@@ -140,7 +140,7 @@ def test_the_preferences_page_saves_choices_and_refuses_switching_off_a_notice(
     html = page.content.decode()
     assert page.status_code == 200
     assert "Leeds branch" in html and "All groups" in html
-    assert '<label class="visually-hidden" for="pref-1-1">' in html
+    assert '<label class="field__label" for="pref-1-1">' in html
     response = client.post(
         reverse("notifications:preferences"), {f"tests.news|{group.pk}": "weekly"}
     )

@@ -78,8 +78,9 @@ def mark_all_read(request: HttpRequest) -> HttpResponse:
 
 
 def _member_groups(request: HttpRequest) -> list[tuple[int | None, str]]:
-    # Group names by id through the app registry: notifications sits below members
-    # and imports none of its code.
+    """ "All groups", then the groups the member belongs to or was told about, by
+    name. Through the app registry: notifications sits below members and imports
+    none of its code."""
     ids: set[Any] = set(
         Notification.objects.filter(
             recipient_id=request.user.pk, group_id__isnull=False
@@ -88,7 +89,13 @@ def _member_groups(request: HttpRequest) -> list[tuple[int | None, str]]:
         .distinct()
     )
     rows: list[tuple[int | None, str]] = [(None, _("All groups"))]
-    if ids and apps.is_installed("commonground.members"):
+    if apps.is_installed("commonground.members"):
+        membership_model = apps.get_model("members", "Membership")
+        ids |= set(
+            membership_model.objects.filter(
+                user_id=request.user.pk, status="active"
+            ).values_list("group_id", flat=True)
+        )
         group_model = apps.get_model("members", "Group")
         rows += [
             (pk, name)
