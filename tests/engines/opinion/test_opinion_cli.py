@@ -11,6 +11,7 @@ import pytest
 from opinion_conformance import opendata_dir
 
 from commonground.cli import main as commonground_main
+from commonground.engines.opinion import read_polis_export, write_polis_export
 from commonground.engines.opinion.cli import main
 
 HEADER = "participant,statement,vote,timestamp\n"
@@ -185,3 +186,49 @@ def test_installed_command_runs_in_a_fresh_process(tmp_path: Path) -> None:
     )
     assert completed.returncode == 0, completed.stderr
     assert "opinion group(s)" in completed.stdout
+
+
+def test_current_layout_folder_gives_the_same_map_as_the_older_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    older = opendata_dir("brexit-consensus")
+    votes, statements = read_polis_export(older)
+    write_polis_export(tmp_path, votes=votes, statements=statements)
+    assert (
+        (tmp_path / "comments.csv")
+        .read_text()
+        .startswith(
+            "timestamp,comment-id,author-id,agrees,disagrees,moderated,is-meta,is-seed,"
+        )
+    )
+    code, expected, err = run(capsys, str(older), "--mode", "polis")
+    assert code == 0, err
+    code, out, err = run(capsys, str(tmp_path), "--mode", "polis")
+    assert code == 0 and err == ""
+    result, reference = json.loads(out), json.loads(expected)
+    del result["input"]["path"], reference["input"]["path"]
+    assert result == reference
+
+
+def test_unknown_column_is_a_warning_on_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "votes.csv").write_text(
+        "timestamp,comment-id,voter-id,vote,weight\n"
+        + "".join(
+            f"{1_700_000_000_000 + 1000 * (p * 8 + s)},{s},{p},"
+            f"{1 if (p < 6) == (s < 4) else -1},1\n"
+            for p in range(12)
+            for s in range(8)
+        )
+    )
+    (tmp_path / "comments.csv").write_text(
+        "comment-id,moderated,comment-body\n"
+        + "".join(f"{s},1,S{s}\n" for s in range(8))
+    )
+    code, out, err = run(capsys, str(tmp_path))
+    assert code == 0
+    assert json.loads(out)["k"] == 2
+    assert (
+        err == f"warning: {tmp_path / 'votes.csv'}:1: weight: unknown column, ignored\n"
+    )

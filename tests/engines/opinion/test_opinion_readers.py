@@ -10,10 +10,12 @@ import pytest
 
 from commonground.engines.opinion import (
     OpinionInputError,
+    OpinionInputWarning,
     StatementTable,
     VoteTable,
     read_polis_api_json,
     read_polis_export,
+    read_polis_summary,
     read_statements_csv,
     read_votes_csv,
 )
@@ -320,3 +322,340 @@ def test_concat_keeps_codes_of_the_first_table() -> None:
     untimed = concat_votes(first, VoteTable.from_records([("c", "s", 1, None)]))
     assert untimed.timestamp is None
     assert np.array_equal(concat_votes(VoteTable.empty(), second).vote, second.vote)
+
+
+# -- Pol.is layouts: columns by name (issue 14, "Open data") -------------------
+
+OLD_COMMENTS = (
+    "timestamp,datetime,comment-id,author-id,agrees,disagrees,moderated,comment-body\n"
+)
+CURRENT_COMMENTS = (
+    "timestamp,comment-id,author-id,agrees,disagrees,moderated,"
+    "is-meta,is-seed,group-informed-consensus,comment-body\n"
+)
+
+
+def test_older_comments_layout_reads_authors_and_times(tmp_path: Path) -> None:
+    table = read_statements_csv(
+        write(
+            tmp_path,
+            "comments.csv",
+            OLD_COMMENTS
+            + "1500282615559,Mon Jul 17 16:10:15 WIB 2017,36,0,38,7,1,Opposition\n"
+            + '1500282544716,Mon Jul 17 16:09:04 WIB 2017,34,12,56,2,-1,"a, b"\n',
+        )
+    )
+    assert table.ids == ("36", "34")
+    assert table.moderated.tolist() == [1, -1]
+    assert table.text == ("Opposition", "a, b")
+    assert table.author == ("0", "12")
+    assert table.created is not None
+    assert table.created.tolist() == [1500282615559, 1500282544716]
+    # the older layout cannot flag meta or seed statements
+    assert table.is_meta.tolist() == [False, False]
+    assert table.is_seed.tolist() == [False, False]
+
+
+def test_current_comments_layout_reads_meta_and_seed(tmp_path: Path) -> None:
+    # bg2050-volunteers (compdemocracy/openData, 2024) has this header
+    table = read_statements_csv(
+        write(
+            tmp_path,
+            "comments.csv",
+            CURRENT_COMMENTS
+            + "1726860676783,2,0,57,0,1,false,true,0.6839,I hope\n"
+            + '1726860773111,12,0,14,53,1,true,true,0.0321,"I have lived\nhere"\n'
+            + "1727705798322,257,94,1,0,-1,false,false,0.3333,Museum\n",
+        )
+    )
+    assert table.ids == ("2", "12", "257")
+    assert table.is_meta.tolist() == [False, True, False]
+    assert table.is_seed.tolist() == [True, True, False]
+    assert table.moderated_out_ids() == {"12", "257"}  # meta, rejected
+    assert table.text[1] == "I have lived\nhere"
+    assert table.author == ("0", "0", "94")
+
+
+def test_comment_columns_in_any_order_give_the_same_table(tmp_path: Path) -> None:
+    ordered = read_statements_csv(
+        write(tmp_path, "a.csv", CURRENT_COMMENTS + "5,1,7,0,0,1,true,false,,Hi\n")
+    )
+    shuffled = read_statements_csv(
+        write(
+            tmp_path,
+            "b.csv",
+            "comment-body,is-seed,moderated,comment-id,timestamp,is-meta,author-id\n"
+            "Hi,false,1,1,5,true,7\n",
+        )
+    )
+    for table in (ordered, shuffled):
+        assert table.ids == ("1",) and table.text == ("Hi",)
+        assert table.is_meta.tolist() == [True] and table.author == ("7",)
+        assert table.created is not None and table.created.tolist() == [5]
+
+
+def test_typescript_export_in_seconds_is_read_in_milliseconds(tmp_path: Path) -> None:
+    # Pol.is's TypeScript server writes Math.floor(ms / 1000) and JS dates
+    comments = read_statements_csv(
+        write(
+            tmp_path,
+            "comments.csv",
+            OLD_COMMENTS + '1726860676,"Fri Sep 20 2024 14:31:16 GMT-0500",2,0,1,0,0,'
+            '"quoted ""always"""\n',
+        )
+    )
+    assert comments.created is not None
+    assert comments.created.tolist() == [1726860676000]
+    assert comments.text == ('quoted "always"',)
+    votes = read_votes_csv(
+        write(
+            tmp_path,
+            "votes.csv",
+            "timestamp,datetime,comment-id,voter-id,vote\n"
+            "1726860583,Fri Sep 20 2024 14:29:43 GMT-0500,0,0,0\n"
+            "1726864090,Fri Sep 20 2024 15:28:10 GMT-0500,0,1,1\n",
+        )
+    )
+    assert votes.timestamp is not None
+    assert votes.timestamp.tolist() == [1726860583000, 1726864090000]
+
+
+def test_votes_csv_by_name_with_or_without_datetime(tmp_path: Path) -> None:
+    expected = read_votes_csv(
+        write(
+            tmp_path,
+            "a.csv",
+            "timestamp,datetime,comment-id,voter-id,vote\n20,x,0,7,1\n10,x,1,7,-1\n",
+        )
+    )
+    for name, text in (
+        ("b.csv", "timestamp,comment-id,voter-id,vote\n20,0,7,1\n10,1,7,-1\n"),
+        ("c.csv", "vote,voter-id,comment-id,timestamp\n1,7,0,20\n-1,7,1,10\n"),
+    ):
+        votes = read_votes_csv(write(tmp_path, name, text))
+        assert votes.source == "polis-votes"
+        assert votes.participant_ids == expected.participant_ids
+        assert votes.statement_ids == expected.statement_ids
+        assert votes.vote.tolist() == expected.vote.tolist() == [1, -1]
+        assert votes.timestamp is not None and votes.timestamp.tolist() == [20, 10]
+
+
+def test_matrix_with_xid_and_empty_group_id(tmp_path: Path) -> None:
+    older = read_votes_csv(
+        write(
+            tmp_path,
+            "older.csv",
+            "participant,group-id,n-comments,n-votes,n-agree,n-disagree,0,1\n"
+            "0,0,1,2,1,1,1,-1\n18,,0,1,0,0,,0\n",
+        )
+    )
+    current = read_votes_csv(
+        write(
+            tmp_path,
+            "current.csv",
+            "participant,xid,group-id,n-comments,n-votes,n-agree,n-disagree,0,1\n"
+            "0,,0,1,2,1,1,1,-1\n18,abc,,0,1,0,0,,0\n",
+        )
+    )
+    shuffled = read_votes_csv(
+        write(
+            tmp_path,
+            "shuffled.csv",
+            "n-votes,group-id,xid,participant,n-comments,n-disagree,n-agree,0,1\n"
+            "2,0,,0,1,1,1,1,-1\n1,,abc,18,0,0,0,,0\n",
+        )
+    )
+    for votes in (older, current, shuffled):
+        assert votes.source == "polis-matrix"
+        assert votes.participant_ids == ("0", "18")
+        assert votes.statement_ids == ("0", "1")
+        assert votes.participant.tolist() == [0, 0, 1]
+        assert votes.statement.tolist() == [0, 1, 1]
+        assert votes.vote.tolist() == [1, -1, 0]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "column"),
+    [
+        (
+            "comments.csv",
+            CURRENT_COMMENTS.replace("\n", ",colour\n") + "1,1,0,0,0,"
+            "1,false,false,,Hi,red\n",
+            "colour",
+        ),
+        (
+            "votes.csv",
+            "timestamp,datetime,comment-id,voter-id,vote,weight\n1,x,0,7,1,0.5\n",
+            "weight",
+        ),
+        (
+            "pv.csv",
+            "participant,xid,colour,group-id,n-comments,n-votes,n-agree,"
+            "n-disagree,0\n0,,red,,0,1,1,0,1\n",
+            "colour",
+        ),
+    ],
+)
+def test_unknown_column_is_ignored_with_a_warning(
+    tmp_path: Path, name: str, text: str, column: str
+) -> None:
+    path = write(tmp_path, name, text)
+    reader = read_statements_csv if name == "comments.csv" else read_votes_csv
+    with pytest.warns(OpinionInputWarning) as caught:
+        table = reader(path)
+    assert len(table) == 1
+    assert [str(w.message) for w in caught] == [
+        f"{path}:1: {column}: unknown column, ignored"
+    ]
+    warning = caught[0].message
+    assert isinstance(warning, OpinionInputWarning)
+    assert (warning.path, warning.line, warning.field) == (str(path), 1, column)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "column"),
+    [
+        (
+            "comments.csv",
+            "timestamp,comment-id,author-id,comment-body\n1,2,3,x\n",
+            "moderated",
+        ),
+        ("comments.csv", "moderated,comment-body\n1,x\n", "comment-id"),
+        ("votes.csv", "timestamp,datetime,comment-id,vote\n1,x,0,1\n", "voter-id"),
+        ("votes.csv", "datetime,comment-id,voter-id,vote\nx,0,7,1\n", "timestamp"),
+        (
+            "pv.csv",
+            "xid,group-id,n-comments,n-votes,n-agree,n-disagree,0\n,,0,1,1,0,1\n",
+            "participant",
+        ),
+    ],
+)
+def test_missing_required_column_names_file_line_1_and_column(
+    tmp_path: Path, name: str, text: str, column: str
+) -> None:
+    path = write(tmp_path, name, text)
+    reader = read_statements_csv if name == "comments.csv" else read_votes_csv
+    error = error_of(reader, path)
+    assert (error.path, error.line, error.field) == (str(path), 1, column)
+    assert error.message.startswith("missing column")
+    assert str(error).startswith(f"{path}:1: {column}: missing column")
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "line", "field"),
+    [
+        # a bad vote on line 4 of each layout
+        (
+            "votes.csv",
+            "timestamp,comment-id,voter-id,vote\n1,0,7,1\n2,0,8,1\n3,0,9,agree\n",
+            4,
+            "vote",
+        ),
+        (
+            "votes.csv",
+            "vote,voter-id,comment-id,timestamp\n1,7,0,1\n1,8,0,2\n2,9,0,3\n",
+            4,
+            "vote",
+        ),
+        (
+            "pv.csv",
+            "participant,xid,group-id,n-comments,n-votes,n-agree,n-disagree,"
+            "5\n0,,,0,1,1,0,1\n1,,,0,1,1,0,1\n2,,,0,1,1,0,yes\n",
+            4,
+            "5",
+        ),
+        (
+            "votes.csv",
+            "timestamp,comment-id,voter-id,vote\n1,0,7,1\n2,0,8,1\nsoon,0,9,1\n",
+            4,
+            "timestamp",
+        ),
+        (
+            "comments.csv",
+            CURRENT_COMMENTS + "1,1,0,0,0,1,false,false,,a\n"
+            "2,2,0,0,0,1,false,false,,b\n3,3,0,0,0,1,maybe,false,,c\n",
+            4,
+            "is-meta",
+        ),
+        (
+            "comments.csv",
+            CURRENT_COMMENTS + "1,1,0,0,0,1,false,false,,a\n"
+            "2,2,0,0,0,1,false,false,,b\n3,3,0,0,0,2,false,false,,c\n",
+            4,
+            "moderated",
+        ),
+        (
+            "comments.csv",
+            CURRENT_COMMENTS + "1,1,0,0,0,1,false,false,,a\n"
+            "2,2,0,0,0,1,false,false,,b\n,3,0,0,0,1,false,false,,c\n",
+            4,
+            "timestamp",
+        ),
+        (
+            "comments.csv",
+            CURRENT_COMMENTS + "1,1,0,0,0,1,false,false,,a\n"
+            "2,2,0,0,0,1,false,false,,b\nlate,3,0,0,0,1,false,false,,c\n",
+            4,
+            "timestamp",
+        ),
+        (
+            "comments.csv",
+            CURRENT_COMMENTS + "1,1,0,0,0,1,false,false,,a\n"
+            "2,2,0,0,0,1,false,false,,b\n3,3,0,0,0,1,false,false,,c,d\n",
+            4,
+            "row",
+        ),
+    ],
+)
+def test_malformed_value_names_its_line_and_field(
+    tmp_path: Path, name: str, text: str, line: int, field: str
+) -> None:
+    path = write(tmp_path, name, text)
+    reader = read_statements_csv if name == "comments.csv" else read_votes_csv
+    error = error_of(reader, path)
+    assert (error.path, error.line, error.field) == (str(path), line, field)
+    assert str(error).startswith(f"{path}:{line}: {field}: ")
+
+
+def test_duplicate_column_is_refused(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "votes.csv",
+        "timestamp,comment-id,voter-id,vote,vote\n1,0,7,1,1\n",
+    )
+    error = error_of(read_votes_csv, path)
+    assert (error.line, error.field, error.message) == (1, "vote", "duplicate column")
+
+
+def test_current_layout_export_folder(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "votes.csv",
+        "timestamp,datetime,comment-id,voter-id,vote\n"
+        "1726860583813,Fri Sep 20 14:29:43 CDT 2024,12,0,1\n",
+    )
+    write(
+        tmp_path,
+        "comments.csv",
+        CURRENT_COMMENTS
+        + "1726860773111,12,0,14,53,1,true,true,0.03,I have lived here\n",
+    )
+    votes, statements = read_polis_export(tmp_path)
+    assert votes.source == "polis-votes" and statements.meta_ids() == {"12"}
+
+
+def test_summary_rows_in_file_order(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "summary.csv",
+        'topic,"Together, we\'ll build"\nurl,https://pol.is/3nemnipcrc\n'
+        'voters,126\nconversation-description,"two\n\nparagraphs"',
+    )
+    summary = read_polis_summary(path)
+    assert list(summary) == ["topic", "url", "voters", "conversation-description"]
+    assert summary["topic"] == "Together, we'll build"
+    assert summary["conversation-description"] == "two\n\nparagraphs"
+    error = error_of(read_polis_summary, write(tmp_path, "s.csv", "a,1\nb\n"))
+    assert (error.line, error.field) == (2, "row")
+    error = error_of(read_polis_summary, write(tmp_path, "t.csv", "a,1\na,2\n"))
+    assert (error.line, error.field) == (2, "key")

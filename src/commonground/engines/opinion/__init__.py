@@ -10,14 +10,23 @@ Two modes share one API and one result type (spec ``opinion.md``):
 ...      for p in range(8) for s in range(6)])
 >>> OpinionMap(mode="polis").fit(votes).k_
 2
+
+``read_polis_export`` reads every Pol.is openData layout (columns matched by
+name); ``write_polis_export`` writes the current one.
 """
 
-from ._data import OpinionInputError, StatementTable, VoteTable
+from ._data import (
+    OpinionInputError,
+    OpinionInputWarning,
+    StatementTable,
+    VoteTable,
+)
 from ._estimator import OpinionMap
 from ._polis import PolisState
 from ._readers import (
     read_polis_api_json,
     read_polis_export,
+    read_polis_summary,
     read_statements_csv,
     read_votes_csv,
 )
@@ -34,6 +43,7 @@ from ._result import (
     StatementPoint,
     TraceTick,
 )
+from ._writers import write_polis_export
 
 __all__ = [
     "Consensus",
@@ -43,6 +53,7 @@ __all__ = [
     "InputSummary",
     "MajorityStatement",
     "OpinionInputError",
+    "OpinionInputWarning",
     "OpinionMap",
     "OpinionResult",
     "ParticipantPoint",
@@ -54,6 +65,8 @@ __all__ = [
     "VoteTable",
     "read_polis_api_json",
     "read_polis_export",
+    "read_polis_summary",
     "read_statements_csv",
     "read_votes_csv",
+    "write_polis_export",
 ]

@@ -9,7 +9,7 @@ final (last-vote-wins) votes with :func:`final_votes`, in *encounter* order
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 __all__ = [
     "FinalVotes",
     "OpinionInputError",
+    "OpinionInputWarning",
     "StatementTable",
     "VoteTable",
     "arrival_order",
@@ -52,6 +53,26 @@ class OpinionInputError(ValueError):
         self.field = field
         self.message = message
         super().__init__(f"{self.path}:{line}: {field}: {message}")
+
+
+class OpinionInputWarning(UserWarning):
+    """Input read with a remark, e.g. an unknown column that was ignored.
+
+    ``str()`` is ``PATH:LINE: FIELD: MESSAGE`` as for :class:`OpinionInputError`;
+    filter it with ``warnings.filterwarnings("ignore", category=OpinionInputWarning)``.
+    """
+
+    def __init__(self, path: str, line: int | str, field: str, message: str) -> None:
+        self.path = str(path)
+        self.line = line
+        self.field = field
+        self.message = message
+        super().__init__(f"{self.path}:{line}: {field}: {message}")
+
+    def __reduce__(
+        self,
+    ) -> tuple[type[OpinionInputWarning], tuple[str, int | str, str, str]]:
+        return (type(self), (self.path, self.line, self.field, self.message))
 
 
 def parse_vote(text: object) -> int | None:
@@ -239,18 +260,34 @@ class StatementTable:
     """Statements with moderation (spec §2.2, §6).
 
     ``moderated`` is -1 rejected, 0 unmoderated, 1 accepted; a statement is
-    *moderated out* iff ``moderated == -1`` or ``is_meta``.
+    *moderated out* iff ``moderated == -1`` or ``is_meta``.  The optional
+    columns describe a statement for a Pol.is export and play no part in the
+    maths: ``is_seed`` (posted by the moderator; all false when not given),
+    ``author`` (the author's participant id, None when unknown; all None when
+    not given) and ``created`` (ms since the epoch; None when unknown).
     """
 
     ids: tuple[str, ...]
     moderated: NDArray[np.int8]
     is_meta: NDArray[np.bool_]
     text: tuple[str | None, ...]
+    is_seed: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, np.bool_))
+    author: tuple[str | None, ...] = ()
+    created: NDArray[np.int64] | None = None
 
     def __post_init__(self) -> None:
         n = len(self.ids)
         if len(self.moderated) != n or len(self.is_meta) != n or len(self.text) != n:
             raise ValueError("ids, moderated, is_meta and text must have equal length")
+        # An empty is_seed or author (the defaults) means "not given".
+        if n and len(self.is_seed) == 0:
+            object.__setattr__(self, "is_seed", np.zeros(n, dtype=np.bool_))
+        if n and not self.author:
+            object.__setattr__(self, "author", (None,) * n)
+        if len(self.is_seed) != n or len(self.author) != n:
+            raise ValueError("is_seed and author must have one entry per statement")
+        if self.created is not None and len(self.created) != n:
+            raise ValueError("created must have one entry per statement")
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -3,6 +3,15 @@
 Every reader validates completely before returning: the first problem raises
 :class:`OpinionInputError` naming the file, the line (1 = header; ``item N``
 in JSON) and the field.  Nothing is partially loaded.
+
+Pol.is files are matched by column name, in any order, so every layout Pol.is
+has exported reads alike (docs/opinion-fidelity.md, "Pol.is export layouts"):
+the older ``comments.csv`` (``timestamp,datetime,...``) and the current one
+(no ``datetime``; ``is-meta``, ``is-seed``, ``group-informed-consensus``), a
+``participants-votes.csv`` with or without ``xid``, timestamps in milliseconds
+(Clojure export) or seconds (TypeScript export).  A missing required column is
+an error naming it; an unknown one is ignored with an
+:class:`OpinionInputWarning`.
 """
 
 from __future__ import annotations
@@ -10,14 +19,18 @@ from __future__ import annotations
 import csv
 import json
 import os
-from collections.abc import Iterator
+import warnings
+from collections.abc import Collection, Iterator, Sequence
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ._data import (
     OpinionInputError,
+    OpinionInputWarning,
     StatementTable,
     VoteTable,
     parse_timestamp,
@@ -27,32 +40,43 @@ from ._data import (
 __all__ = [
     "read_polis_api_json",
     "read_polis_export",
+    "read_polis_summary",
     "read_statements_csv",
     "read_votes_csv",
     "votes_csv_kind",
 ]
 
 OUR_VOTES_HEADER = ["participant", "statement", "vote", "timestamp"]
-POLIS_VOTES_HEADER = ["timestamp", "datetime", "comment-id", "voter-id", "vote"]
-POLIS_MATRIX_PREFIX = [
+OUR_STATEMENT_COLUMNS = ("statement", "moderated", "is_meta", "text")
+# Every column any Pol.is export has written, per file; the required ones first.
+POLIS_VOTES_REQUIRED = ("timestamp", "comment-id", "voter-id", "vote")
+POLIS_VOTES_COLUMNS = (*POLIS_VOTES_REQUIRED, "datetime")
+POLIS_MATRIX_COLUMNS = (
     "participant",
+    "xid",
     "group-id",
     "n-comments",
     "n-votes",
     "n-agree",
     "n-disagree",
-]
-POLIS_COMMENTS_HEADER = [
+)
+POLIS_COMMENTS_REQUIRED = ("comment-id", "moderated")
+POLIS_COMMENTS_COLUMNS = (
+    *POLIS_COMMENTS_REQUIRED,
     "timestamp",
     "datetime",
-    "comment-id",
     "author-id",
     "agrees",
     "disagrees",
-    "moderated",
+    "is-meta",
+    "is-seed",
+    "group-informed-consensus",
     "comment-body",
-]
-OUR_STATEMENT_COLUMNS = ("statement", "moderated", "is_meta", "text")
+)
+# Pol.is's TypeScript export writes seconds, its Clojure export milliseconds.
+# Values all in [1e9, 1e11) are seconds: 2001 to 5138 in seconds, but January
+# 1970 to 1973 in milliseconds, decades before Pol.is existed.
+SECONDS_RANGE = (10**9, 10**11)
 
 
 def _records(path: Path) -> Iterator[tuple[int, list[str]]]:
@@ -86,14 +110,57 @@ def _header(path: Path) -> list[str]:
     raise OpinionInputError(str(path), 1, "header", "empty file (no header)")
 
 
-def votes_csv_kind(path: str | os.PathLike[str]) -> str:
-    """``votes-csv``, ``polis-votes`` or ``polis-matrix`` from the header."""
-    header = _header(Path(path))
+def _column_name(header: Sequence[str], index: int) -> str:
+    return header[index] or f"column {index + 1}"
+
+
+def _ignore_column(path: Path, header: Sequence[str], index: int) -> None:
+    warnings.warn(
+        OpinionInputWarning(
+            str(path), 1, _column_name(header, index), "unknown column, ignored"
+        ),
+        stacklevel=2,
+    )
+
+
+def _positions(
+    path: Path,
+    header: Sequence[str],
+    *,
+    required: Sequence[str],
+    known: Collection[str],
+    layout: str,
+) -> dict[str, int]:
+    """Column name -> position; checks duplicates and required columns, warns
+    about unknown ones."""
+    position: dict[str, int] = {}
+    for i, name in enumerate(header):
+        if name in position:
+            raise OpinionInputError(
+                str(path), 1, _column_name(header, i), "duplicate column"
+            )
+        position[name] = i
+    for name in required:
+        if name not in position:
+            raise OpinionInputError(
+                str(path),
+                1,
+                name,
+                f"missing column (a Pol.is {layout} needs {', '.join(required)})",
+            )
+    for i, name in enumerate(header):
+        if name not in known:
+            _ignore_column(path, header, i)
+    return position
+
+
+def _votes_kind(path: Path, header: list[str]) -> str:
     if header == OUR_VOTES_HEADER:
         return "votes-csv"
-    if header == POLIS_VOTES_HEADER:
+    names = set(header)
+    if names & {"comment-id", "voter-id"}:
         return "polis-votes"
-    if header[: len(POLIS_MATRIX_PREFIX)] == POLIS_MATRIX_PREFIX:
+    if names & set(POLIS_MATRIX_COLUMNS[1:]):
         return "polis-matrix"
     raise OpinionInputError(
         str(path),
@@ -102,6 +169,11 @@ def votes_csv_kind(path: str | os.PathLike[str]) -> str:
         "expected participant,statement,vote,timestamp (or a Pol.is votes.csv "
         f"or participants-votes.csv header), found {','.join(header)!r}",
     )
+
+
+def votes_csv_kind(path: str | os.PathLike[str]) -> str:
+    """``votes-csv``, ``polis-votes`` or ``polis-matrix`` from the header."""
+    return _votes_kind(Path(path), _header(Path(path)))
 
 
 class _Encoder:
@@ -125,8 +197,19 @@ def _check_width(path: Path, line: int, fields: list[str], width: int) -> None:
         )
 
 
+def _polis_milliseconds(times: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Milliseconds from a Pol.is file's timestamps (seconds when all look so)."""
+    low, high = SECONDS_RANGE
+    if len(times) and bool(((times >= low) & (times < high)).all()):
+        return times * 1000
+    return times
+
+
 def read_votes_csv(path: str | os.PathLike[str]) -> VoteTable:
     """Votes from our CSV (§2.1), a Pol.is ``votes.csv`` or ``participants-votes.csv``.
+
+    Pol.is files are matched by column name (``votes.csv`` needs
+    ``timestamp,comment-id,voter-id,vote``; ``datetime`` is ignored).
 
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "v.csv"
@@ -135,10 +218,25 @@ def read_votes_csv(path: str | os.PathLike[str]) -> VoteTable:
     [1]
     """
     path = Path(path)
-    kind = votes_csv_kind(path)
+    header = _header(path)
+    kind = _votes_kind(path, header)
     if kind == "polis-matrix":
-        return _read_matrix(path)
+        return _read_matrix(path, header)
     polis = kind == "polis-votes"
+    if polis:
+        field_names = ("voter-id", "comment-id", "vote", "timestamp")
+        position = _positions(
+            path,
+            header,
+            required=POLIS_VOTES_REQUIRED,
+            known=POLIS_VOTES_COLUMNS,
+            layout="votes.csv",
+        )
+        columns = tuple(position[name] for name in field_names)
+    else:
+        field_names = ("participant", "statement", "vote", "timestamp")
+        columns = (0, 1, 2, 3)
+    pick = itemgetter(*columns)
     p_enc, s_enc = _Encoder(), _Encoder()
     p_codes: list[int] = []
     s_codes: list[int] = []
@@ -151,13 +249,8 @@ def read_votes_csv(path: str | os.PathLike[str]) -> VoteTable:
             continue
         if not fields:
             continue
-        _check_width(path, line, fields, 5 if polis else 4)
-        if polis:
-            stamp, _dt, statement, participant, vote = fields
-            field_names = ("voter-id", "comment-id", "vote", "timestamp")
-        else:
-            participant, statement, vote, stamp = fields
-            field_names = ("participant", "statement", "vote", "timestamp")
+        _check_width(path, line, fields, len(header))
+        participant, statement, vote, stamp = pick(fields)
         if not participant:
             raise OpinionInputError(str(path), line, field_names[0], "empty id")
         if not statement:
@@ -184,7 +277,7 @@ def read_votes_csv(path: str | os.PathLike[str]) -> VoteTable:
                     str(path),
                     line,
                     field_names[3],
-                    f"not integer milliseconds: {stamp!r}",
+                    f"not an integer number of milliseconds or seconds: {stamp!r}",
                 )
             try:
                 times.append(parse_timestamp(stamp))
@@ -196,46 +289,76 @@ def read_votes_csv(path: str | os.PathLike[str]) -> VoteTable:
         s_codes.append(s_enc.code(statement))
         values.append(value)
         lines.append(line)
+    timestamp: NDArray[np.int64] | None = None
+    if has_time:
+        timestamp = np.asarray(times, dtype=np.int64)
+        if polis:
+            timestamp = _polis_milliseconds(timestamp)
     return VoteTable(
         participant_ids=p_enc.ids(),
         statement_ids=s_enc.ids(),
         participant=np.asarray(p_codes, dtype=np.int32),
         statement=np.asarray(s_codes, dtype=np.int32),
         vote=np.asarray(values, dtype=np.int8),
-        timestamp=np.asarray(times, dtype=np.int64) if has_time else None,
+        timestamp=timestamp,
         source=kind,
         line=np.asarray(lines, dtype=np.int32),
         path=str(path),
     )
 
 
-def _read_matrix(path: Path) -> VoteTable:
+def _matrix_layout(path: Path, header: list[str]) -> tuple[int, int]:
+    """(position of ``participant``, position of the first comment-id column).
+
+    The per-participant columns (``participant``, ``xid``, ``group-id``,
+    ``n-...``) come first in any order, then one column per comment id; an
+    unknown column among the first ones is ignored with a warning.
+    """
+    known = [i for i, name in enumerate(header) if name in POLIS_MATRIX_COLUMNS]
+    names = [header[i] for i in known]
+    for i in known:
+        if names.count(header[i]) > 1:
+            raise OpinionInputError(str(path), 1, header[i], "duplicate column")
+    if "participant" not in names:
+        raise OpinionInputError(
+            str(path),
+            1,
+            "participant",
+            "missing column (a Pol.is participants-votes.csv needs participant)",
+        )
+    first_vote = max(known) + 1
+    for i in range(first_vote):
+        if header[i] not in POLIS_MATRIX_COLUMNS:
+            _ignore_column(path, header, i)
+    statement_ids = header[first_vote:]
+    for j, sid in enumerate(statement_ids):
+        if not sid:
+            raise OpinionInputError(
+                str(path),
+                1,
+                "header",
+                f"empty comment id in column {first_vote + j + 1}",
+            )
+    if len(set(statement_ids)) != len(statement_ids):
+        raise OpinionInputError(str(path), 1, "header", "duplicate comment ids")
+    return header.index("participant"), first_vote
+
+
+def _read_matrix(path: Path, header: list[str]) -> VoteTable:
     """A Pol.is ``participants-votes.csv``: rows then columns in file order."""
-    header: list[str] = []
+    p_col, first_vote = _matrix_layout(path, header)
     p_enc = _Encoder()
     chunks_p: list[np.ndarray[Any, Any]] = []
     chunks_s: list[np.ndarray[Any, Any]] = []
     chunks_v: list[np.ndarray[Any, Any]] = []
     chunks_l: list[np.ndarray[Any, Any]] = []
     cell_value = {"1": 1, "-1": -1, "0": 0}
-    width = 0
+    width = len(header)
     for line, fields in _records(path):
-        if line == 1:
-            header = fields
-            width = len(header)
-            statement_ids = header[len(POLIS_MATRIX_PREFIX) :]
-            for j, sid in enumerate(statement_ids):
-                if not sid:
-                    raise OpinionInputError(
-                        str(path), 1, "header", f"empty comment id in column {j + 7}"
-                    )
-            if len(set(statement_ids)) != len(statement_ids):
-                raise OpinionInputError(str(path), 1, "header", "duplicate comment ids")
-            continue
-        if not fields:
+        if line == 1 or not fields:
             continue
         _check_width(path, line, fields, width)
-        participant = fields[0]
+        participant = fields[p_col]
         if not participant:
             raise OpinionInputError(str(path), line, "participant", "empty id")
         if participant in p_enc.index:
@@ -245,7 +368,7 @@ def _read_matrix(path: Path) -> VoteTable:
         code = p_enc.code(participant)
         cols: list[int] = []
         vals: list[int] = []
-        for j, cell in enumerate(fields[len(POLIS_MATRIX_PREFIX) :]):
+        for j, cell in enumerate(fields[first_vote:]):
             if cell == "":
                 continue
             value = cell_value.get(cell)
@@ -253,7 +376,7 @@ def _read_matrix(path: Path) -> VoteTable:
                 raise OpinionInputError(
                     str(path),
                     line,
-                    header[j + len(POLIS_MATRIX_PREFIX)],
+                    header[first_vote + j],
                     f"{cell!r} is not one of 1, -1, 0 or empty",
                 )
             cols.append(j)
@@ -268,7 +391,7 @@ def _read_matrix(path: Path) -> VoteTable:
 
     return VoteTable(
         participant_ids=p_enc.ids(),
-        statement_ids=tuple(header[len(POLIS_MATRIX_PREFIX) :]),
+        statement_ids=tuple(header[first_vote:]),
         participant=joined(chunks_p, np.int32),
         statement=joined(chunks_s, np.int32),
         vote=joined(chunks_v, np.int8),
@@ -312,71 +435,171 @@ def _parse_bool(path: Path, line: int, field: str, text: str) -> bool:
 
 
 def read_statements_csv(path: str | os.PathLike[str]) -> StatementTable:
-    """Statements from a Pol.is ``comments.csv`` or ours (§2.2)."""
+    """Statements from a Pol.is ``comments.csv`` or ours (§2.2).
+
+    A Pol.is file (any header with ``comment-id`` or ``comment-body``) is
+    matched by column name: ``comment-id`` and ``moderated`` are required;
+    ``comment-body``, ``is-meta``, ``is-seed``, ``author-id`` and ``timestamp``
+    are read when present; ``datetime``, ``agrees``, ``disagrees`` and
+    ``group-informed-consensus`` are informational and skipped.
+    """
     path = Path(path)
     header = _header(path)
+    if {"comment-id", "comment-body"} & set(header):
+        return _read_polis_comments(path, header)
     ids: list[str] = []
     moderated: list[int] = []
     meta: list[bool] = []
     texts: list[str | None] = []
     seen: set[str] = set()
-    if header == POLIS_COMMENTS_HEADER:
-        for line, fields in _records(path):
-            if line == 1 or not fields:
-                continue
-            _check_width(path, line, fields, len(POLIS_COMMENTS_HEADER))
-            sid = fields[2]
-            if not sid:
-                raise OpinionInputError(str(path), line, "comment-id", "empty id")
-            if sid in seen:
-                raise OpinionInputError(
-                    str(path), line, "comment-id", f"duplicate comment id {sid}"
-                )
-            seen.add(sid)
-            ids.append(sid)
-            moderated.append(_parse_moderated(path, line, fields[6]))
-            meta.append(False)
-            texts.append(fields[7])
-    else:
-        unknown = [c for c in header if c not in OUR_STATEMENT_COLUMNS]
-        if unknown or "statement" not in header or len(set(header)) != len(header):
+    unknown = [c for c in header if c not in OUR_STATEMENT_COLUMNS]
+    if unknown or "statement" not in header or len(set(header)) != len(header):
+        raise OpinionInputError(
+            str(path),
+            1,
+            "header",
+            "expected statement[,moderated][,is_meta][,text] or a Pol.is "
+            f"comments.csv header, found {','.join(header)!r}",
+        )
+    position = {name: i for i, name in enumerate(header)}
+    for line, fields in _records(path):
+        if line == 1 or not fields:
+            continue
+        _check_width(path, line, fields, len(header))
+        sid = fields[position["statement"]]
+        if not sid:
+            raise OpinionInputError(str(path), line, "statement", "empty id")
+        if sid in seen:
             raise OpinionInputError(
-                str(path),
-                1,
-                "header",
-                "expected statement[,moderated][,is_meta][,text] or a Pol.is "
-                f"comments.csv header, found {','.join(header)!r}",
+                str(path), line, "statement", f"duplicate statement id {sid}"
             )
-        position = {name: i for i, name in enumerate(header)}
-        for line, fields in _records(path):
-            if line == 1 or not fields:
-                continue
-            _check_width(path, line, fields, len(header))
-            sid = fields[position["statement"]]
-            if not sid:
-                raise OpinionInputError(str(path), line, "statement", "empty id")
-            if sid in seen:
-                raise OpinionInputError(
-                    str(path), line, "statement", f"duplicate statement id {sid}"
-                )
-            seen.add(sid)
-            ids.append(sid)
-            mod_text = fields[position["moderated"]] if "moderated" in position else ""
-            moderated.append(
-                0 if mod_text == "" else _parse_moderated(path, line, mod_text)
-            )
-            meta.append(
-                _parse_bool(path, line, "is_meta", fields[position["is_meta"]])
-                if "is_meta" in position
-                else False
-            )
-            texts.append(fields[position["text"]] if "text" in position else None)
+        seen.add(sid)
+        ids.append(sid)
+        mod_text = fields[position["moderated"]] if "moderated" in position else ""
+        moderated.append(
+            0 if mod_text == "" else _parse_moderated(path, line, mod_text)
+        )
+        meta.append(
+            _parse_bool(path, line, "is_meta", fields[position["is_meta"]])
+            if "is_meta" in position
+            else False
+        )
+        texts.append(fields[position["text"]] if "text" in position else None)
     return StatementTable(
         ids=tuple(ids),
         moderated=np.asarray(moderated, dtype=np.int8),
         is_meta=np.asarray(meta, dtype=np.bool_),
         text=tuple(texts),
     )
+
+
+def _read_polis_comments(path: Path, header: list[str]) -> StatementTable:
+    position = _positions(
+        path,
+        header,
+        required=POLIS_COMMENTS_REQUIRED,
+        known=POLIS_COMMENTS_COLUMNS,
+        layout="comments.csv",
+    )
+    id_col, mod_col = position["comment-id"], position["moderated"]
+    meta_col = position.get("is-meta")
+    seed_col = position.get("is-seed")
+    text_col = position.get("comment-body")
+    author_col = position.get("author-id")
+    time_col = position.get("timestamp")
+    ids: list[str] = []
+    moderated: list[int] = []
+    meta: list[bool] = []
+    seed: list[bool] = []
+    texts: list[str | None] = []
+    authors: list[str | None] = []
+    times: list[int] = []
+    has_time: bool | None = None
+    seen: set[str] = set()
+    for line, fields in _records(path):
+        if line == 1 or not fields:
+            continue
+        _check_width(path, line, fields, len(header))
+        sid = fields[id_col]
+        if not sid:
+            raise OpinionInputError(str(path), line, "comment-id", "empty id")
+        if sid in seen:
+            raise OpinionInputError(
+                str(path), line, "comment-id", f"duplicate comment id {sid}"
+            )
+        seen.add(sid)
+        ids.append(sid)
+        moderated.append(_parse_moderated(path, line, fields[mod_col]))
+        meta.append(
+            False
+            if meta_col is None
+            else _parse_bool(path, line, "is-meta", fields[meta_col])
+        )
+        seed.append(
+            False
+            if seed_col is None
+            else _parse_bool(path, line, "is-seed", fields[seed_col])
+        )
+        texts.append(None if text_col is None else fields[text_col])
+        authors.append(None if author_col is None else fields[author_col] or None)
+        stamp = "" if time_col is None else fields[time_col].strip()
+        present = stamp != ""
+        if has_time is None:
+            has_time = present
+        elif has_time != present:
+            raise OpinionInputError(
+                str(path),
+                line,
+                "timestamp",
+                "timestamps must be given in every row or in none",
+            )
+        if present:
+            if not stamp.lstrip("-").isdecimal():
+                raise OpinionInputError(
+                    str(path),
+                    line,
+                    "timestamp",
+                    f"not an integer number of milliseconds or seconds: {stamp!r}",
+                )
+            times.append(int(stamp))
+    created = (
+        _polis_milliseconds(np.asarray(times, dtype=np.int64)) if has_time else None
+    )
+    return StatementTable(
+        ids=tuple(ids),
+        moderated=np.asarray(moderated, dtype=np.int8),
+        is_meta=np.asarray(meta, dtype=np.bool_),
+        text=tuple(texts),
+        is_seed=np.asarray(seed, dtype=np.bool_),
+        author=tuple(authors),
+        created=created,
+    )
+
+
+def read_polis_summary(path: str | os.PathLike[str]) -> dict[str, str]:
+    """The ``key,value`` rows of a Pol.is ``summary.csv``, in file order (§2.3).
+
+    Values are kept verbatim (text, not numbers): they are informational.
+    """
+    path = Path(path)
+    summary: dict[str, str] = {}
+    for line, fields in _records(path):
+        if not fields:
+            continue
+        if len(fields) != 2:
+            raise OpinionInputError(
+                str(path),
+                line,
+                "row",
+                f"expected 2 columns (key,value), found {len(fields)}",
+            )
+        key, value = fields
+        if not key:
+            raise OpinionInputError(str(path), line, "key", "empty key")
+        if key in summary:
+            raise OpinionInputError(str(path), line, "key", f"duplicate key {key}")
+        summary[key] = value
+    return summary
 
 
 def read_polis_export(

@@ -4,17 +4,25 @@ Reads a Pol.is openData export folder or a votes CSV (ours, a Pol.is
 ``votes.csv`` or ``participants-votes.csv``), prints the JSON result (or a
 readable summary with ``--format text``).  Exit 0 on success, 2 on a usage or
 input error (``PATH:LINE: FIELD: MESSAGE`` on stderr), 1 on an internal error.
+Input remarks (an unknown column ignored) go to stderr as
+``warning: PATH:LINE: FIELD: MESSAGE``.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from ._data import OpinionInputError, StatementTable, VoteTable
+from ._data import (
+    OpinionInputError,
+    OpinionInputWarning,
+    StatementTable,
+    VoteTable,
+)
 from ._estimator import OpinionMap
 from ._readers import read_polis_export, read_statements_csv, read_votes_csv
 from ._result import OpinionResult
@@ -71,6 +79,21 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _load(source: str, comments: str | None) -> tuple[VoteTable, StatementTable | None]:
+    """Read the input; input warnings are printed to stderr, not raised."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", OpinionInputWarning)
+        loaded = _read(source, comments)
+    for remark in caught:
+        if issubclass(remark.category, OpinionInputWarning):
+            print(f"warning: {remark.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(
+                remark.message, remark.category, remark.filename, remark.lineno
+            )
+    return loaded
+
+
+def _read(source: str, comments: str | None) -> tuple[VoteTable, StatementTable | None]:
     path = Path(source)
     statements: StatementTable | None = None
     if path.is_dir():
