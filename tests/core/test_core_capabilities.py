@@ -72,7 +72,15 @@ def test_dashboard_panels_and_group_sections_come_in_order():
     panels = [panel.key for panel in capabilities.dashboard_panels()]
     assert panels == ["memberships", "applications", "decisions"]
     sections = [section.key for section in capabilities.group_sections()]
-    assert sections == ["decisions", "members", "log", "moderation", "manage"]
+    assert sections == [
+        "decisions",
+        "members",
+        "log",
+        "newsletters",
+        "moderation",
+        "manage",
+        "register",
+    ]
 
 
 @pytest.mark.django_db
