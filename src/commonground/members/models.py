@@ -273,6 +273,8 @@ class Role(models.TextChoices):
     ORGANISER = "organiser", _("Organiser")
     MODERATOR = "moderator", _("Moderator")
     RETURNING_OFFICER = "returning_officer", _("Returning officer")
+    WRITER = "writer", _("Writer")
+    EDITOR = "editor", _("Editor")
     ADMIN = "admin", _("Admin")
 
 

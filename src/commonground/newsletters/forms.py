@@ -22,6 +22,8 @@ ROLE_LABELS: dict[str, Any] = {
     Role.ORGANISER: _("Organisers"),
     Role.MODERATOR: _("Moderators"),
     Role.RETURNING_OFFICER: _("Returning officers"),
+    Role.WRITER: _("Writers"),
+    Role.EDITOR: _("Editors"),
     Role.ADMIN: _("Admins"),
 }
 

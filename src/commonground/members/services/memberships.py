@@ -189,7 +189,12 @@ def role_assign(
 ) -> RoleAssignment:
     if role not in Role.values or role == Role.MEMBER:
         raise ValidationError(
-            {"role": _("Choose organiser, moderator, returning officer or admin.")}
+            {
+                "role": _(
+                    "Choose organiser, moderator, returning officer, writer, editor "
+                    "or admin."
+                )
+            }
         )
     actor_view = viewer_for(actor, group)
     if not actor_view.can_manage:
