@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "commonground.discussion",
     "commonground.onboarding",
     "commonground.newsletters",
+    "commonground.publishing",
     "commonground.decisions",
     "commonground.conversations",
     "commonground.site",

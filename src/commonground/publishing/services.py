@@ -1,0 +1,1 @@
+"""Writes of the publishing app (see apps.py)."""
