@@ -93,7 +93,7 @@ def _member_groups(request: HttpRequest) -> list[tuple[int | None, str]]:
         membership_model = apps.get_model("members", "Membership")
         ids |= set(
             membership_model.objects.filter(
-                user_id=request.user.pk, status="active"
+                user=request.user, status="active"
             ).values_list("group_id", flat=True)
         )
         group_model = apps.get_model("members", "Group")
