@@ -89,11 +89,13 @@ def _member_groups(request: HttpRequest) -> list[tuple[int | None, str]]:
         .distinct()
     )
     rows: list[tuple[int | None, str]] = [(None, _("All groups"))]
+    member_id = request.user.pk
+    assert member_id is not None  # login_required
     if apps.is_installed("commonground.members"):
         membership_model = apps.get_model("members", "Membership")
         ids |= set(
             membership_model.objects.filter(
-                user=request.user, status="active"
+                user_id=member_id, status="active"
             ).values_list("group_id", flat=True)
         )
         group_model = apps.get_model("members", "Group")
