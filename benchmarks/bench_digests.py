@@ -49,11 +49,11 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
+from database_setup import PG_ADMIN_URL, bulk_insert, drop_database, pg_connect
 from django.core.mail.backends.base import BaseEmailBackend
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
 DB_NAME = os.environ.get("BENCH_DIGESTS_DB", "cg_bench_digests")
 TARGET_SECONDS = 300.0
 BRANCH_SIZE = 5000
@@ -134,14 +134,6 @@ def breakdown(total: float) -> dict[str, float]:
 # --- the database -------------------------------------------------------------------
 
 
-def pg_connect(dbname: str = "postgres") -> Any:
-    import psycopg
-
-    return psycopg.connect(
-        f"{PG_ADMIN_URL}/{dbname}", autocommit=True, connect_timeout=3
-    )
-
-
 def create_database(work: Path, random_page_cost: float | None) -> tuple[str, str]:
     """A fresh, empty database: (DATABASE_URL, what it is)."""
     try:
@@ -169,12 +161,6 @@ def create_database(work: Path, random_page_cost: float | None) -> tuple[str, st
 
         path = work / "bench_digests.sqlite3"
         return f"sqlite:///{path}", f"SQLite {sqlite3.sqlite_version} (fallback)"
-
-
-def drop_database(url: str) -> None:
-    if url.startswith("postgres"):
-        with pg_connect() as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
 
 
 def django_env(url: str, work: Path) -> dict[str, str]:
@@ -218,32 +204,6 @@ def run_phase(phase: str, env: dict[str, str], args: argparse.Namespace) -> Any:
 
 
 # --- set-up (child process) -----------------------------------------------------------
-
-
-def bulk_insert(model: Any, columns: list[str], rows: Any) -> None:
-    """Rows (tuples in ``columns`` order) into ``model``'s table: COPY on PostgreSQL,
-    batched ``executemany`` elsewhere."""
-    from django.db import connection
-
-    table = connection.ops.quote_name(model._meta.db_table)
-    names = ", ".join(connection.ops.quote_name(column) for column in columns)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            return
-        sql = (
-            f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"
-        )
-        batch: list[tuple[Any, ...]] = []
-        for row in rows:
-            batch.append(row)
-            if len(batch) == 10_000:
-                cursor.executemany(sql, batch)
-                batch = []
-        if batch:
-            cursor.executemany(sql, batch)
 
 
 def setup_members(members: int) -> tuple[list[tuple[int, int]], list[int]]:
@@ -559,7 +519,7 @@ def orchestrate(args: argparse.Namespace) -> int:
     finally:
         if not args.keep_db:
             with suppress(Exception):
-                drop_database(url)
+                drop_database(url, DB_NAME)
             shutil.rmtree(work, ignore_errors=True)
         log(f"cleaned up: database {'kept' if args.keep_db else 'removed'}")
     return 1 if failed else 0

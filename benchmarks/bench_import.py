@@ -43,9 +43,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from database_setup import PG_ADMIN_URL, pg_connect
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
 DB_NAME = os.environ.get("BENCH_IMPORT_DB", "cg_bench_import")
 TARGET_APPLY_SECONDS = 300.0
 SEED = 13
@@ -65,14 +66,6 @@ def log(message: str) -> None:
 
 
 # --- the database ---------------------------------------------------------------------
-
-
-def pg_connect(dbname: str = "postgres") -> Any:
-    import psycopg
-
-    return psycopg.connect(
-        f"{PG_ADMIN_URL}/{dbname}", autocommit=True, connect_timeout=3
-    )
 
 
 def choose_database(use_sqlite: bool, work: Path) -> tuple[str, str]:
