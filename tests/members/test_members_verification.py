@@ -242,6 +242,8 @@ def test_a_member_types_the_code_in_the_page(client, national, admin):
     code = services.verification_letters_issue(actor=admin, group=national)
     code = next(letter.code for letter in code if letter.user == member)
     client.force_login(member)
+    dashboard = client.get(reverse("core:dashboard")).content.decode()
+    assert "sent you a letter with a code" in dashboard
     url = reverse("members:verify_code")
     assert "The letter came from" in client.get(url).content.decode()
     wrong = client.post(url, {"organisation": national.organisation.pk, "code": "x"})

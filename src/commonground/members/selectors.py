@@ -204,7 +204,8 @@ def organisations_with_groups() -> list[tuple[Any, list[Group]]]:
 
 
 def dashboard_memberships(request: Any) -> dict[str, Any]:
-    """My groups with my status and my roles: two queries, whatever the numbers."""
+    """My groups with my status and my roles, and the organisations waiting for the
+    code from my letter: three queries, whatever the numbers."""
     user = request.user
     memberships = list(
         Membership.objects.filter(user=user)
@@ -233,6 +234,7 @@ def dashboard_memberships(request: Any) -> dict[str, Any]:
             if group_id not in member_group_ids
         ],
         "pending": [m for m in memberships if m.status == Membership.Status.APPLIED],
+        "letters_waiting": postal_code_organisations(user),
     }
 
 
