@@ -1,1 +1,0 @@
-"""Writes of the conversations app (see apps.py)."""
