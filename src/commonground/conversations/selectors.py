@@ -143,12 +143,19 @@ WHERE c.id = %s
 """
 
 
+# Row ids are 64-bit signed integers: a larger number in a URL matches nothing (and
+# must not reach raw SQL, which would overflow).
+MAX_ROW_ID = 2**63
+
+
 def vote_access(user: Any, conversation_id: int) -> Access | None:
     """The access of the vote path, in one statement (None: no such conversation).
 
     The conversation it carries holds only the fields the rules read (and its
     group's visibility); roles are not resolved, as voting does not depend on them.
     """
+    if not 0 < conversation_id < MAX_ROW_ID:  # a guessed id no row can have
+        return None
     if not user.is_authenticated:
         return None
     with connection.cursor() as cursor:

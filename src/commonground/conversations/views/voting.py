@@ -88,6 +88,8 @@ def vote(request: HtmxRequest, pk: int) -> HttpResponse:
         statement_id = int(request.POST.get("statement", ""))
     except ValueError:
         raise Http404("No such statement") from None
+    if not 0 < statement_id < selectors.MAX_ROW_ID:
+        raise Http404("No such statement")
     detail = reverse("conversations:detail", args=[pk])
     changing = request.POST.get("from") == "mine"
     try:
