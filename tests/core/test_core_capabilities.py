@@ -74,6 +74,8 @@ def test_dashboard_panels_and_group_sections_come_in_order():
     sections = [section.key for section in capabilities.group_sections()]
     assert sections == [
         "decisions",
+        "conversations",
+        "articles",
         "members",
         "log",
         "newsletters",
@@ -87,4 +89,9 @@ def test_dashboard_panels_and_group_sections_come_in_order():
 def test_demo_seeds_run_in_installed_apps_order():
     seeds = capabilities.demo_seeds()
     modules = [seed.__module__ for seed in seeds]
-    assert modules == ["commonground.members.demo", "commonground.decisions.demo"]
+    assert modules == [
+        "commonground.members.demo",
+        "commonground.publishing.demo",
+        "commonground.decisions.demo",
+        "commonground.conversations.demo",
+    ]

@@ -3,8 +3,10 @@
 Every platform app calls :func:`register` once, from its ``AppConfig.ready()``, with a
 :class:`Capability`: its dashboard panels, its section in a group's navigation, its part
 of a member's data export, its audit vocabulary, the discussion rules for the things it
-owns, and its demo content. The dashboard, the group page, the export, the group log,
-the discussion app and ``seed_demo`` read this registry; none of them names an app.
+owns, its demo content, its sections of the visitors' home page and the calls to action
+it offers at the end of an article. The dashboard, the group page, the export, the
+group log, the discussion app, the home page, the article page and ``seed_demo`` read
+this registry; none of them names an app.
 
     register(Capability(
         app="commonground.decisions",
@@ -18,6 +20,12 @@ the discussion app and ``seed_demo`` read this registry; none of them names an a
         audit_actions={"election.opened": _("opened a ballot"), ...},
         discussion_rules={Proposal: ProposalDiscussion()},
         demo_seed=demo.seed,
+        home_sections=(HomeSection(key="ballots", title=_("Votes now open"),
+                       template="decisions/home/ballots.html",
+                       context=selectors.home_ballots, order=30),),
+        calls_to_action=(CallToAction(key="vote", label=_("Vote in an open ballot"),
+                         template="decisions/cta/vote.html",
+                         context=selectors.cta_vote),),
     ))
 
 Context functions, visibility predicates and exporters must run a fixed number of
@@ -128,6 +136,42 @@ class NotificationKind:
 
 
 @dataclass(frozen=True)
+class HomeSection:
+    """A section of the home page visitors see (no account needed): the latest
+    articles, the next events, how to join.
+
+    ``context(request)`` returns what the template reads as ``section``, or None
+    when the section has nothing to show (it is then left out, heading and all).
+    It runs a fixed number of queries and must show only what anyone may see.
+    """
+
+    key: str
+    title: Label
+    template: str
+    context: Callable[[Any], dict[str, Any] | None]
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class CallToAction:
+    """A block an editor may put at the end of an article: join, come to an event,
+    chip in. The article names one by ``key``; editors choose it by ``label``.
+
+    ``context(request, article)`` returns what the template reads as ``cta``, or
+    None when the block does not apply to that article now (no event coming up):
+    nothing is shown. It runs a fixed number of queries and shows nothing personal
+    to an anonymous reader (their page may be cached for others). The article page
+    includes ``template``; no app edits the article template to add a block.
+    """
+
+    key: str
+    label: Label
+    template: str
+    context: Callable[[Any, Any], dict[str, Any] | None]
+    order: int = 100
+
+
+@dataclass(frozen=True)
 class Capability:
     """Everything one app adds to the platform. ``app`` is its ``AppConfig.name``."""
 
@@ -160,6 +204,10 @@ class Capability:
     # archive_blockers(group) -> reasons the group cannot be archived now (an open
     # ballot in it, say); empty when nothing of this app stands in the way.
     archive_blockers: Callable[[Any], list[Label]] | None = None
+    # Sections of the visitors' home page (latest articles, upcoming events).
+    home_sections: tuple[HomeSection, ...] = ()
+    # Blocks an editor may put at the end of an article (see CallToAction).
+    calls_to_action: tuple[CallToAction, ...] = ()
 
 
 _registry: dict[str, Capability] = {}
@@ -279,6 +327,40 @@ def archive_blockers(group: Any) -> list[Label]:
         if cap.archive_blockers is not None
         for reason in cap.archive_blockers(group)
     ]
+
+
+def home_sections() -> list[HomeSection]:
+    """Every app's section of the visitors' home page, in order."""
+    sections = [section for cap in registered() for section in cap.home_sections]
+    return sorted(sections, key=lambda section: (section.order, section.key))
+
+
+def home_page_sections(request: Any) -> list[tuple[HomeSection, dict[str, Any]]]:
+    """The home sections that have something to show, each with its context."""
+    shown = []
+    for section in home_sections():
+        context = section.context(request)
+        if context is not None:
+            shown.append((section, context))
+    return shown
+
+
+def calls_to_action() -> dict[str, CallToAction]:
+    """Every registered call to action by key, in order."""
+    found = [cta for cap in registered() for cta in cap.calls_to_action]
+    return {cta.key: cta for cta in sorted(found, key=lambda cta: (cta.order, cta.key))}
+
+
+def call_to_action_for(
+    key: str, request: Any, article: Any
+) -> tuple[CallToAction, dict[str, Any]] | None:
+    """The block named ``key`` and its context for this article, or None (no such
+    block any more, or nothing to show now)."""
+    cta = calls_to_action().get(key) if key else None
+    if cta is None:
+        return None
+    context = cta.context(request, article)
+    return None if context is None else (cta, context)
 
 
 def audit_action_labels() -> dict[str, Label]:

@@ -20,7 +20,13 @@ class CommentAdmin(ReadOnlyAdmin):
         "created_at",
     ]
     list_filter = ["status"]
-    readonly_fields = [f.name for f in Comment._meta.fields]
+    # A visitor's address is never shown, not even to staff.
+    exclude = ["visitor_email", "visitor_key"]
+    readonly_fields = [
+        f.name
+        for f in Comment._meta.fields
+        if f.name not in {"visitor_email", "visitor_key"}
+    ]
 
 
 @admin.register(CommentReport)

@@ -9,6 +9,8 @@ AUDIT_ACTIONS = {
     "comment.restored": _("restored a comment"),
     "comment.reports_dismissed": _("dismissed reports on a comment"),
     "comment.auto_hidden": _("hid a comment after several reports"),
+    "comment.approved": _("approved a visitor's comment"),
+    "comment.visitor_erased": _("erased a visitor's name and address"),
 }
 
 # Entries written before action names were past tense keep their old names (the
@@ -28,7 +30,7 @@ class DiscussionConfig(AppConfig):
     def ready(self) -> None:
         from commonground.core.capabilities import Capability, GroupSection, register
 
-        from . import rules, selectors
+        from . import rules, selectors, services
         from .notifications import NOTIFICATION_KINDS
 
         register(
@@ -45,7 +47,11 @@ class DiscussionConfig(AppConfig):
                         overview=selectors.moderation_overview,
                     ),
                 ),
-                personal_data={"comments": selectors.comments_for_export},
+                personal_data={
+                    "comments": selectors.comments_for_export,
+                    "comments_as_visitor": selectors.member_visitor_comments_for_export,
+                },
+                erase_personal_data=services.visitor_comments_erase_for_member,
                 audit_actions=AUDIT_ACTIONS,
                 audit_aliases=AUDIT_ALIASES,
                 notification_kinds=NOTIFICATION_KINDS,

@@ -5,6 +5,14 @@ as text (so targets with integer or UUID keys both work). Replies point at their
 parent; ``depth`` is stored so display can cap indentation without walking the tree.
 Removed or hidden comments keep their place in the thread; only their body is
 withheld.
+
+Visitors (no account) may comment where the target's rule allows it: such a comment
+has no ``author`` but a name and an email address. The address is never shown to
+anyone; it proves the comment came from someone who reads that mailbox (the comment
+stays ``unconfirmed``, seen by nobody, until the emailed link is followed) and, if
+the visitor asks, it is where replies are sent. A confirmed comment may be ``held``
+for a moderator before it appears (a visitor's first comment, or all of them when
+the site says so).
 """
 
 from __future__ import annotations
@@ -18,6 +26,21 @@ from django.utils.translation import gettext_lazy as _
 
 BODY_MAX_LENGTH = 10_000
 REASON_MAX_LENGTH = 500
+VISITOR_NAME_MAX_LENGTH = 80
+
+
+class HouseRule(models.TextChoices):
+    """The rules a removed comment broke, shown in the thread and the public
+    moderation log (never the removed words)."""
+
+    ABUSE = "abuse", _("Personal attack or harassment")
+    HATE = "hate", _("Hate speech or discrimination")
+    SPAM = "spam", _("Spam or advertising")
+    PRIVACY = "privacy", _("Someone's personal data")
+    OFF_TOPIC = "off_topic", _("Off topic")
+    ILLEGAL = "illegal", _("Unlawful content")
+    MISINFORMATION = "misinformation", _("Deliberately false information")
+    OTHER = "other", _("Another rule of the movement")
 
 
 class Comment(models.Model):
@@ -25,6 +48,8 @@ class Comment(models.Model):
         VISIBLE = "visible", _("Visible")
         HIDDEN = "hidden", _("Hidden after reports, waiting for a moderator")
         REMOVED = "removed", _("Removed by a moderator")
+        UNCONFIRMED = "unconfirmed", _("Waiting for the visitor to confirm by email")
+        HELD = "held", _("Held for a moderator before it appears")
 
     content_type = models.ForeignKey(
         ContentType, on_delete=models.CASCADE, related_name="+"
@@ -44,9 +69,23 @@ class Comment(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # Null for a visitor's comment (then visitor_name and visitor_email are set).
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="comments"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="comments",
     )
+    visitor_name = models.CharField(max_length=VISITOR_NAME_MAX_LENGTH, blank=True)
+    # Never shown, never exported to anyone but its owner, cleared on erasure.
+    visitor_email = models.EmailField(blank=True)
+    # A keyed fingerprint of the address (visitors.email_digest): links and limits
+    # name the visitor by it, so no URL or cache key carries the address.
+    visitor_key = models.CharField(max_length=24, blank=True)
+    visitor_confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The visitor asked to be emailed replies (one-click unsubscribe in each email).
+    notify_replies = models.BooleanField(default=False)
     body = models.TextField(max_length=BODY_MAX_LENGTH)
     # The sanitised HTML of ``body`` (richtext.render_markdown), rendered once on write.
     body_html = models.TextField()
@@ -64,6 +103,12 @@ class Comment(models.Model):
     )
     moderated_at = models.DateTimeField(null=True, blank=True)
     moderation_reason = models.CharField(max_length=REASON_MAX_LENGTH, blank=True)
+    # The house rule a removed comment broke, and the role its moderator acted in
+    # ("moderator", "editor", ...): what the public moderation log shows.
+    moderation_rule = models.CharField(
+        max_length=24, choices=HouseRule.choices, blank=True
+    )
+    moderated_as = models.CharField(max_length=24, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -77,12 +122,20 @@ class Comment(models.Model):
                 fields=["group", "status", "report_count"],
                 name="comment_moderation_idx",
             ),
+            models.Index(fields=["visitor_key"], name="comment_visitor_key_idx"),
+            models.Index(fields=["status", "moderated_at"], name="comment_status_idx"),
         ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(parent__isnull=True, depth=0)
                 | models.Q(parent__isnull=False, depth__gt=0),
                 name="comment_depth_matches_parent",
+            ),
+            # A member's comment carries no visitor name or address.
+            models.CheckConstraint(
+                condition=models.Q(author__isnull=True)
+                | models.Q(visitor_name="", visitor_email="", visitor_key=""),
+                name="comment_member_or_visitor",
             ),
         ]
 
@@ -92,6 +145,18 @@ class Comment(models.Model):
     @property
     def is_visible(self) -> bool:
         return self.status == self.Status.VISIBLE
+
+    @property
+    def is_visitor(self) -> bool:
+        return self.author_id is None
+
+    @property
+    def display_name(self) -> str:
+        """The name the thread shows: the member's public name, or the name the
+        visitor gave (never their address)."""
+        if self.author is not None:
+            return str(self.author.public_name)
+        return self.visitor_name or str(_("Former visitor"))
 
     @property
     def safe_body(self) -> SafeString:

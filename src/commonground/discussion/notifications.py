@@ -1,10 +1,13 @@
 """What discussion tells members, through ``commonground.notifications``.
 
-A reply reaches the author of the comment it answers; a new comment reaches the
-followers of the thread's target (posting a comment follows it); a comment hidden
-by reports or removed by a moderator reaches its author with the reason. Members
-who may no longer read the thread are told nothing (the target's discussion rule
-decides). Services call these inside their transaction.
+A comment that becomes visible (posted by a member, confirmed by a visitor,
+approved by a moderator) reaches: the author of the comment it answers (a member by
+notification, a visitor by email if they asked for replies); whomever the target's
+own app tells (its rule's optional ``comment_shown``: an article's author and
+editors); then the other followers of the target (posting a comment follows it). A
+comment hidden by reports or removed by a moderator reaches its member author with
+the reason. Members who may no longer read the thread are told nothing (the target's
+discussion rule decides). Services call these inside their transaction.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from commonground.core.capabilities import NotificationKind
 from commonground.notifications.delivery import site_url
 from commonground.notifications.services import follow_set, followers_of, notify
 
-from . import rules, selectors
+from . import rules, selectors, visitors
 from .models import Comment
 
 REPLY = "discussion.reply"
@@ -94,24 +97,47 @@ def _tell(
     )
 
 
-def comment_posted(comment: Comment, target: models.Model) -> None:
-    """Tell the author replied to, then the thread's other followers; follow it."""
-    author_id = comment.author_id
-    told = {author_id}
+def comment_shown(comment: Comment, target: models.Model) -> None:
+    """A comment became visible: tell the author replied to, the target's app, then
+    the thread's other followers; its member author follows the thread."""
+    told: set[int] = {comment.author_id} if comment.author_id else set()
     parent = comment.parent
-    if parent is not None and parent.author_id not in told:
-        _tell(REPLY, comment, target, [parent.author])
-        told.add(parent.author_id)
+    if parent is not None:
+        if parent.author_id is not None and parent.author_id not in told:
+            _tell(REPLY, comment, target, [parent.author])
+            told.add(parent.author_id)
+        elif parent.author_id is None and parent.visitor_key != comment.visitor_key:
+            # Read again: the visitor may have stopped reply emails meanwhile.
+            wants = Comment.objects.filter(
+                pk=parent.pk,
+                notify_replies=True,
+                status=Comment.Status.VISIBLE,
+            ).exclude(visitor_email="")
+            fresh = wants.first()
+            if fresh is not None:
+                visitors.send_reply(
+                    fresh, comment, target, _comment_path(comment, target)
+                )
+    shown = getattr(rules.rule_for(target), "comment_shown", None)
+    if shown is not None:
+        told |= set(shown(comment, target, frozenset(told)) or ())
     followers = [pk for pk in followers_of(target) if pk not in told]
     if followers:
         users = get_user_model().objects.filter(pk__in=followers)
         _tell(FOLLOWED_THREAD, comment, target, users)
-    follow_set(member=comment.author, target=target, following=True)
+    if comment.author is not None:
+        follow_set(member=comment.author, target=target, following=True)
+
+
+# The name services used before visitors could comment.
+comment_posted = comment_shown
 
 
 def comment_hidden(comment: Comment, target: models.Model) -> None:
-    _tell(COMMENT_HIDDEN, comment, target, [comment.author])
+    if comment.author is not None:
+        _tell(COMMENT_HIDDEN, comment, target, [comment.author])
 
 
 def comment_removed(comment: Comment, target: models.Model, reason: str) -> None:
-    _tell(COMMENT_REMOVED, comment, target, [comment.author], reason=reason)
+    if comment.author is not None:
+        _tell(COMMENT_REMOVED, comment, target, [comment.author], reason=reason)

@@ -15,6 +15,23 @@ Moderators, organisers and admins of ``group_for(target)`` (roles held there or 
 an ancestor group) may remove and restore comments. A rule may define
 ``can_moderate(user, target)`` to decide that itself. A model without a rule has no
 discussion: every check fails closed.
+
+Two more methods are optional:
+
+- ``visitors_may_post(target) -> bool``: people without an account may comment,
+  with a name and an email address they confirm by link (an article that allows
+  it). Absent: only signed-in members post.
+- ``comment_shown(comment, target, already_told) -> set[int]``: called in the
+  transaction when a comment becomes visible to readers (posted by a member,
+  confirmed by a visitor, approved by a moderator), so the target's app can tell
+  whom it wants (an article's author and editors), skipping the member ids in
+  ``already_told``; it returns the ids it told, whom the followers' notice skips.
+- ``thread_changed(target)``: what readers see of the thread changed (a comment
+  shown, removed, hidden, restored, a visitor's name erased), for an app that caches
+  the target's page.
+- ``moderating_role(user, target) -> str``: the role a moderator acts in, for the
+  public moderation log (default: their moderator, editor, organiser or admin role
+  on the target's group).
 """
 
 from __future__ import annotations
@@ -89,6 +106,39 @@ def can_post(user: Any, target: models.Model) -> bool:
         return False
     rule = rule_for(target)
     return bool(rule.can_read(user, target) and rule.can_post(user, target))
+
+
+def visitors_may_post(target: models.Model) -> bool:
+    """Whether someone without an account may comment on ``target`` (with a name and
+    a confirmed email address): the rule must say so, and anyone must be able to
+    read the thread."""
+    from django.contrib.auth.models import AnonymousUser
+
+    rule = rule_for(target)
+    allows = getattr(rule, "visitors_may_post", None)
+    return bool(
+        allows is not None and allows(target) and rule.can_read(AnonymousUser(), target)
+    )
+
+
+def moderating_role(user: Any, target: models.Model) -> str:
+    """The role ``user`` moderates ``target`` in, for the public moderation log: the
+    first of moderator, editor, organiser, admin they hold on the target's group, or
+    what the rule's ``moderating_role`` says."""
+    rule = rule_for(target)
+    custom = getattr(rule, "moderating_role", None)
+    if custom is not None:
+        return str(custom(user, target))
+    group = rule.group_for(target)
+    if group is None or not user.is_authenticated:
+        return ""
+    from commonground.members.selectors import viewer_for
+
+    roles = viewer_for(user, group).roles
+    for role in (Role.MODERATOR, Role.EDITOR, Role.ORGANISER, Role.ADMIN):
+        if role in roles:
+            return str(role)
+    return ""
 
 
 def can_moderate(user: Any, target: models.Model) -> bool:

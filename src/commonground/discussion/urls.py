@@ -13,4 +13,12 @@ urlpatterns = [
         views.comment_action,
         name="comment_action",
     ),
+    path("confirm/<str:token>/", views.visitor_confirm, name="visitor_confirm"),
+    path(
+        "replies/stop/<str:token>/",
+        views.visitor_unsubscribe,
+        name="visitor_unsubscribe",
+    ),
+    path("my-comments/", views.visitor_data_request, name="visitor_data_request"),
+    path("my-comments/<str:token>/", views.visitor_data, name="visitor_data"),
 ]

@@ -17,14 +17,16 @@ from django.utils.functional import Promise
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from commonground.core.actions import RefusalPage, run_action
 from commonground.members.models import Group
 from commonground.members.selectors import viewer_for
 
-from . import rules, selectors, services
-from .forms import CommentForm, ReasonForm
+from . import rules, selectors, services, visitors
+from .forms import CommentForm, ReasonForm, VisitorCommentForm, VisitorDataForm
 from .models import Comment
 
 
@@ -91,8 +93,82 @@ def thread(request: HttpRequest, key: str, object_id: str) -> HttpResponse:
     return render(request, "discussion/thread_page.html", {"target": target})
 
 
+def _target_page(target: models.Model) -> str:
+    """Where a thread is read: its target's own page when it has one."""
+    absolute = getattr(target, "get_absolute_url", None)
+    return str(absolute()) if absolute is not None else thread_url(target)
+
+
+def _client_address(request: HttpRequest) -> str:
+    return str(request.META.get("REMOTE_ADDR", ""))
+
+
+def _visitor_post(request: HttpRequest, target: models.Model) -> HttpResponse:
+    """A visitor's comment: stored unconfirmed and a link emailed; the page says so."""
+    form = VisitorCommentForm(request.POST)
+    errors: list[str] = []
+    status = 400
+    back = _target_page(target)
+    if form.is_valid():
+        data = form.cleaned_data
+        parent = None
+        if data["parent"]:
+            parent = Comment.objects.filter(pk=data["parent"]).first()
+        if data["parent"] and parent is None:
+            errors = [_("That comment no longer exists.")]
+        else:
+            try:
+                services.visitor_comment_post(
+                    target=target,
+                    name=data["name"],
+                    email=data["email"],
+                    body=data["body"],
+                    parent=parent,
+                    notify_replies=data["notify_replies"],
+                    honeypot=data["website"],
+                    address=_client_address(request),
+                )
+            except services.HoneypotFilled:
+                pass  # answered like a real comment: the robot learns nothing
+            except services.VisitorRateLimited as error:
+                status, errors = 429, [str(error)]
+            except PermissionDenied as error:
+                status, errors = 403, [str(error)]
+            except ValidationError as error:
+                errors = error.messages
+            if not errors:
+                messages.success(
+                    request,
+                    _(
+                        "Almost there: we have emailed you a link. Your comment "
+                        "appears once you follow it (within %(days)d days)."
+                    )
+                    % {"days": visitors.CONFIRM_DAYS},
+                )
+                return redirect(_back_to(request, data["next"], back).split("#")[0])
+    errors = errors or [
+        str(e) for field_errors in form.errors.values() for e in field_errors
+    ]
+    response = render(
+        request,
+        "discussion/thread_page.html",
+        {
+            "target": target,
+            "post_errors": errors,
+            "posted_body": request.POST.get("body", ""),
+            "visitor_form": form,
+        },
+        status=status,
+    )
+    if status == 429:
+        response["Retry-After"] = str(services.VISITOR_RATE_WINDOW)
+    return response
+
+
 def _post(request: HttpRequest, target: models.Model) -> HttpResponse:
     if not request.user.is_authenticated:
+        if rules.visitors_may_post(target):
+            return _visitor_post(request, target)
         return redirect(f"{reverse('account_login')}?next={thread_url(target)}")
     form = CommentForm(request.POST)
     form_id = request.POST.get("form_id", "")
@@ -178,6 +254,11 @@ MODERATION: dict[str, tuple[Callable[..., object], str, str | Promise]] = {
         "moderator",
         gettext_lazy("The comment is shown again."),
     ),
+    "approve": (
+        services.comment_approve,
+        "moderator",
+        gettext_lazy("The comment is approved and shown."),
+    ),
     "dismiss": (
         services.comment_dismiss_reports,
         "moderator",
@@ -214,12 +295,14 @@ def comment_action(request: HttpRequest, comment_id: int, action: str) -> HttpRe
         )
         return redirect(back)
     back = _back_to(request, form.cleaned_data["next"], back)
+    extra = {"rule": form.cleaned_data["rule"]} if action == "remove" else {}
     return run_action(
         request,
         lambda: service(
             **{actor_arg: request.user},
             comment=comment,
             reason=form.cleaned_data["reason"],
+            **extra,
         ),
         success_message=str(success),
         redirect_to=_at_comment(back, comment),
@@ -238,4 +321,126 @@ def moderation_queue(request: HttpRequest, slug: str) -> HttpResponse:
         request,
         "discussion/moderation_queue.html",
         {"group": group, "viewer": viewer, "items": selectors.moderation_queue(group)},
+    )
+
+
+# Visitors' links -------------------------------------------------------------------
+
+
+def _bad_link(request: HttpRequest, error: visitors.BadLink | None) -> HttpResponse:
+    return render(
+        request,
+        "discussion/visitor_link_invalid.html",
+        {"expired": bool(error and error.expired)},
+        status=400,
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def visitor_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The emailed link: a page with one button (GET never changes anything, so a
+    mail scanner opening the link confirms nothing); the button confirms."""
+    try:
+        comment_id, key = visitors.read_confirm_token(token)
+    except visitors.BadLink as error:
+        return _bad_link(request, error)
+    comment = (
+        Comment.objects.select_related("content_type")
+        .filter(pk=comment_id, visitor_key=key, author__isnull=True)
+        .first()
+    )
+    if comment is None:
+        return _bad_link(request, None)
+    target = load_target(
+        f"{comment.content_type.app_label}.{comment.content_type.model}",
+        comment.object_id,
+    )
+    if request.method == "POST":
+        comment = services.visitor_comment_confirm(token=token)
+        if comment.status == Comment.Status.VISIBLE:
+            messages.success(request, _("Thank you: your comment is now shown."))
+        elif comment.status == Comment.Status.HELD:
+            messages.info(
+                request,
+                _(
+                    "Thank you: your address is confirmed. A moderator reads first "
+                    "comments before they appear; yours will be shown once approved."
+                ),
+            )
+        back = _target_page(target)
+        anchor = f"#comment-{comment.pk}" if comment.is_visible else ""
+        return redirect(back + anchor)
+    return render(
+        request,
+        "discussion/visitor_confirm.html",
+        {"comment": comment, "target": target, "target_url": _target_page(target)},
+    )
+
+
+@csrf_exempt  # RFC 8058 one-click: the mail client posts without a session
+@never_cache
+@require_http_methods(["GET", "POST"])
+def visitor_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """Stop reply emails to a visitor's address: the signed token is the proof."""
+    try:
+        visitors.read_unsubscribe_token(token)
+    except visitors.BadLink as error:
+        return _bad_link(request, error)
+    if request.method == "POST":
+        try:
+            services.visitor_replies_stop(token=token)
+        except Comment.DoesNotExist:
+            return _bad_link(request, None)
+        return render(request, "discussion/visitor_unsubscribed.html")
+    return render(request, "discussion/visitor_unsubscribe.html", {"token": token})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def visitor_data_request(request: HttpRequest) -> HttpResponse:
+    """A visitor asks, by address, to see or erase their comments."""
+    form = VisitorDataForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.visitor_data_request(
+                email=form.cleaned_data["email"], address=_client_address(request)
+            )
+        except services.VisitorRateLimited as error:
+            form.add_error(None, str(error))
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return render(request, "discussion/visitor_data_sent.html")
+    status = 400 if form.is_bound else 200
+    return render(
+        request, "discussion/visitor_data_request.html", {"form": form}, status=status
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def visitor_data(request: HttpRequest, token: str) -> HttpResponse:
+    """From the emailed link: the visitor's comments, as a page or a JSON download,
+    and the button that erases their name and address from all of them."""
+    from django.http import JsonResponse
+
+    try:
+        key = visitors.read_data_token(token)
+    except visitors.BadLink as error:
+        return _bad_link(request, error)
+    if request.method == "POST":
+        services.visitor_comments_erase(visitor_key=key)
+        return render(request, "discussion/visitor_erased.html")
+    if request.GET.get("format") == "json":
+        response = JsonResponse(
+            {"comments": selectors.visitor_comments_for_export(key)},
+            json_dumps_params={"indent": 2, "ensure_ascii": False},
+        )
+        response["Content-Disposition"] = 'attachment; filename="my-comments.json"'
+        return response
+    return render(
+        request,
+        "discussion/visitor_data.html",
+        {"comments": selectors.visitor_comments(key), "token": token},
     )

@@ -1,6 +1,8 @@
 """Site-wide pages: the public home page, and what makes the platform installable.
 
-The home page lists the organisations on this platform and their top groups.
+The home page shows visitors what the capabilities registered for it (the latest
+articles, upcoming events as they arrive: ``core.capabilities.HomeSection``), how
+to join, and the organisations on this platform with their top groups.
 
 Installing (a progressive web app): ``manifest`` is the web app manifest (name,
 colours, icons; the head partial site/_pwa_head.html links it), ``service_worker``
@@ -26,6 +28,7 @@ from django.utils.translation import get_language, get_language_bidi, gettext, p
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
+from commonground.core.capabilities import home_page_sections
 from commonground.members.selectors import organisations_with_groups, site_is_empty
 
 # The accent colour of static/css/site.css (--accent): browser chrome and splash.
@@ -53,7 +56,12 @@ def home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated and site_is_empty():
         return redirect("members:setup")  # a fresh install: its first run
     return render(
-        request, "site/home.html", {"organisations": organisations_with_groups()}
+        request,
+        "site/home.html",
+        {
+            "organisations": organisations_with_groups(),
+            "sections": home_page_sections(request),
+        },
     )
 
 

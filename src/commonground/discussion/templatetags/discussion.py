@@ -21,16 +21,50 @@ def discussion_thread(
     request = context["request"]
     if not rules.can_read(request.user, target):
         return {"thread": None}
+    thread = selectors.thread_for(request.user, target)
     return {
-        "thread": selectors.thread_for(request.user, target),
+        "thread": thread,
+        "reply_parent": _reply_parent(request, thread),
         "request": request,
         "user": request.user,
         "csrf_token": context.get("csrf_token"),
         "next_url": request.get_full_path(),
         "post_errors": context.get("post_errors") or [],
         "posted_body": context.get("posted_body", ""),
+        "visitor_form": context.get("visitor_form"),
         **extra,
     }
+
+
+def _reply_parent(request: Any, thread: selectors.Thread) -> Any:
+    """The comment a visitor asked to reply to (``?reply_to=<id>``): visitors get
+    one form, under the thread, rather than one per comment."""
+    if not thread.visitors_may_post:
+        return None
+    reply_to = request.GET.get("reply_to", "")
+    if not reply_to.isdigit() or len(reply_to) > 18:
+        return None
+    from commonground.discussion.models import Comment
+
+    return (
+        Comment.objects.filter(
+            pk=int(reply_to),
+            content_type__app_label=thread.key.split(".")[0],
+            content_type__model=thread.key.split(".")[1],
+            object_id=thread.object_id,
+            status=Comment.Status.VISIBLE,
+        )
+        .select_related("author")
+        .first()
+    )
+
+
+@register.simple_tag
+def house_rules() -> list[tuple[str, str]]:
+    """The rules a moderator names when removing a comment (value, label)."""
+    from commonground.discussion.models import HouseRule
+
+    return [(value, str(label)) for value, label in HouseRule.choices]
 
 
 @register.filter

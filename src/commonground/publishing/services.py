@@ -1,1 +1,0 @@
-"""Writes of the publishing app (see apps.py)."""

@@ -1,1 +1,0 @@
-"""Thin views of the publishing app."""

@@ -1,0 +1,56 @@
+"""Thin views of the publishing app: ``public`` (what anyone reads) and
+``editorial`` (writers' and editors' pages under the group)."""
+
+from .editorial import (
+    article_detail,
+    article_edit,
+    article_new,
+    article_publish,
+    article_request_changes,
+    article_submit,
+    article_unschedule,
+    article_withdraw,
+    byline,
+    group_articles,
+    image_delete,
+    image_upload,
+    policy,
+)
+from .public import (
+    all_articles,
+    article,
+    author,
+    moderation_log,
+    movement,
+    movement_moderation_log,
+    revision_diff,
+    revisions,
+    search,
+    tag,
+)
+
+__all__ = [
+    "all_articles",
+    "article",
+    "article_detail",
+    "article_edit",
+    "article_new",
+    "article_publish",
+    "article_request_changes",
+    "article_submit",
+    "article_unschedule",
+    "article_withdraw",
+    "author",
+    "byline",
+    "group_articles",
+    "image_delete",
+    "image_upload",
+    "moderation_log",
+    "movement",
+    "movement_moderation_log",
+    "policy",
+    "revision_diff",
+    "revisions",
+    "search",
+    "tag",
+]
