@@ -95,3 +95,45 @@ def test_demo_seeds_run_in_installed_apps_order():
         "commonground.decisions.demo",
         "commonground.conversations.demo",
     ]
+
+
+@pytest.mark.django_db
+def test_section_counts_cost_no_query_once_cached_whatever_the_number_of_apps(
+    django_assert_num_queries,
+):
+    from commonground.members.selectors import viewer_for
+    from factories import make_group
+
+    group = make_group(name="Leeds branch")
+    calls = []
+
+    def counted(group, viewer):
+        calls.append(1)
+        return 7
+
+    extra = [
+        capabilities.GroupSection(
+            key=f"extra{n}",
+            label=f"Extra {n}",
+            url_name="members:group",
+            visible=lambda viewer: True,
+            count=counted,
+        )
+        for n in range(5)
+    ]
+    capabilities.register(
+        capabilities.Capability(app="tests.extra", group_sections=tuple(extra))
+    )
+    try:
+        from django.contrib.auth.models import AnonymousUser
+
+        viewer = viewer_for(AnonymousUser(), group)
+        first = capabilities.group_links_for(group, viewer, with_counts=True)
+        assert [
+            link.get("count") for link in first if link["key"].startswith("extra")
+        ] == [7] * 5
+        with django_assert_num_queries(0):
+            again = capabilities.group_links_for(group, viewer, with_counts=True)
+        assert again == first and len(calls) == 5
+    finally:
+        capabilities.unregister("tests.extra")

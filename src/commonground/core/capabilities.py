@@ -41,6 +41,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.apps import apps
+from django.core.cache import cache
 from django.db.models import Model
 from django.urls import reverse
 from django.utils.functional import Promise
@@ -256,19 +257,54 @@ def visible_sections(viewer: Any) -> list[GroupSection]:
     return [section for section in group_sections() if section.visible(viewer)]
 
 
+# Section counts are kept this long in the shared cache, per group and viewer: the
+# group navigation then costs one cache round trip whatever the number of apps, and a
+# count is at most this stale (the section's own page is always current).
+SECTION_COUNT_SECONDS = 20
+
+
+def _section_counts(
+    group: Any, viewer: Any, sections: list[GroupSection]
+) -> dict[str, int]:
+    user_id = getattr(getattr(viewer, "user", None), "pk", None) or 0
+    keys = {
+        section.key: f"group-count:{group.pk}:{user_id}:{section.key}"
+        for section in sections
+    }
+    cached = cache.get_many(list(keys.values()))
+    counts: dict[str, int] = {}
+    fresh: dict[str, int] = {}
+    for section in sections:
+        key = keys[section.key]
+        if key in cached:
+            counts[section.key] = cached[key]
+        else:
+            assert section.count is not None
+            counts[section.key] = fresh[key] = section.count(group, viewer)
+    if fresh:
+        cache.set_many(fresh, SECTION_COUNT_SECONDS)
+    return counts
+
+
 def group_links_for(
     group: Any, viewer: Any, *, with_counts: bool = False
 ) -> list[dict[str, Any]]:
     """The group navigation this viewer may see: label, URL (and count) per section."""
+    sections = visible_sections(viewer)
+    counts = (
+        _section_counts(group, viewer, [s for s in sections if s.count is not None])
+        if with_counts
+        else {}
+    )
     links: list[dict[str, Any]] = []
-    for section in visible_sections(viewer):
+    for section in sections:
         link: dict[str, Any] = {
             "key": section.key,
             "label": str(section.label),
             "url": reverse(section.url_name, args=[group.slug]),
         }
-        if with_counts and section.count is not None:
-            link["count"] = section.count(group, viewer)
+        if section.key in counts:
+            link["count"] = counts[section.key]
         links.append(link)
     return links
 
