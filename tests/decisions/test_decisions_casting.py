@@ -305,3 +305,43 @@ def test_trackers_are_unique_and_the_same_for_the_same_ballot():
     codes = {tracker_code(ballot_id) for ballot_id in ids}
     assert len(codes) == len(ids)
     assert tracker_code(ids[0]) == tracker_code(ids[0])
+
+
+def test_sqlite_rowids_of_ballots_are_unrelated_to_casting_order(open_ballot, group):
+    """Issue 17.8: SQLite's hidden rowid counted up with each insert; a trigger
+    (migration 0003) makes it random, so neither the rowid nor an index scan in
+    storage order gives the casting order."""
+    from django.db import connection
+    from scipy.stats import spearmanr
+
+    from factories import make_member
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL has no rowid (docs/ballot-integrity.md)")
+    voters = [make_member(group) for _ in range(150)]
+    election = open_ballot("approval", ["A", "B"])
+    for index, voter in enumerate(voters):
+        services.ballot_cast(
+            member=voter, election=election, marks={"approve": [str(index % 2)]}
+        )
+    cast_order = {
+        voter_token(election_id=election.pk, member_id=v.pk): i
+        for i, v in enumerate(voters)
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT voter_token FROM decisions_ballot WHERE election_id = %s "
+            "ORDER BY rowid",
+            [election.pk],
+        )
+        by_rowid = [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            "SELECT voter_token FROM decisions_ballot WHERE election_id = %s",
+            [election.pk],
+        )
+        unordered = [row[0] for row in cursor.fetchall()]
+    for stored in (by_rowid, unordered):
+        rho = spearmanr(
+            range(len(stored)), [cast_order[token] for token in stored]
+        ).statistic
+        assert abs(rho) < 0.25

@@ -192,3 +192,45 @@ def test_results_are_emailed_once_when_counted(
     results = [m for m in mail.outbox if "Results" in m.subject]
     assert len(results) == 7
     assert "Chosen: B" in results[0].body
+
+
+def test_nominations_stop_at_the_counting_methods_candidate_limit(
+    election, members, monkeypatch
+):
+    """Issue 17.9: the platform refuses more candidates than the engine counts
+    (STV counts at most 500; a limit of 2 here keeps the test small)."""
+    from commonground.decisions.services import nominations
+
+    monkeypatch.setattr(nominations, "candidate_limit", lambda method, rules: 2)
+    for member in members[:2]:
+        services.nomination_submit(member=member, election=election, statement="Me")
+    with pytest.raises(services.DecisionRefused, match="the most its counting"):
+        services.nomination_submit(
+            member=members[2], election=election, statement="Me too"
+        )
+    assert Nomination.objects.filter(election=election).count() == 2
+
+
+def test_question_options_follow_the_engines_candidate_limit(group, organiser):
+    from django.core.exceptions import ValidationError
+
+    from commonground.engines.tally import limits_for
+
+    limit = limits_for("schulze").candidates
+
+    def spec(count: int) -> services.ElectionSpec:
+        return services.ElectionSpec(
+            title="Many",
+            method="schulze",
+            options=[f"Option {i}" for i in range(count)],
+            closes_at=timezone.now() + timedelta(days=1),
+        )
+
+    with pytest.raises(ValidationError, match=f"at most {limit} options"):
+        services.election_create(
+            actor=organiser, group=group, spec=spec(limit + 1), kind="question"
+        )
+    created = services.election_create(
+        actor=organiser, group=group, spec=spec(limit), kind="question"
+    )
+    assert created.options.count() == limit

@@ -56,6 +56,27 @@ def test_a_member_sees_the_ballot_and_casts_with_a_tracker(open_ballot, members)
     assert json.loads(ballot.payload) == {"ranking": [[1], [0]]}
 
 
+def test_junk_posts_through_the_same_proxy_do_not_block_a_members_cast(
+    open_ballot, members, settings
+):
+    """Issue 17.7: behind a TLS proxy every client has the proxy's address; an
+    anonymous client spending that address's write allowance (CSRF-refused junk
+    does not even count) leaves a signed-in member's allowance untouched."""
+    settings.WRITE_THROTTLE_PER_MINUTE = 100
+    election = open_ballot()
+    url = reverse("decisions:election_vote", args=[election.pk])
+    proxy = "10.0.0.1"
+    refused = Client(enforce_csrf_checks=True, REMOTE_ADDR=proxy)
+    assert {refused.post(url, ranks(0)).status_code for _ in range(150)} == {403}
+    junk = Client(REMOTE_ADDR=proxy)
+    statuses = [junk.post(url, ranks(0)).status_code for _ in range(101)]
+    assert 429 not in statuses[:100] and statuses[100] == 429
+    member = Client(REMOTE_ADDR=proxy)
+    member.force_login(members[0])
+    assert member.post(url, ranks(1, 0)).status_code == 201
+    assert Ballot.objects.filter(election=election).count() == 1
+
+
 def test_htmx_cast_returns_the_receipt_fragment(open_ballot, members):
     election = open_ballot()
     response = logged_in(members[0]).post(
@@ -646,3 +667,73 @@ def test_a_coauthor_who_is_not_a_member_is_an_error_on_the_form(
     )
     assert response.status_code == 200
     assert not Proposal.objects.exists()
+
+
+# --- the proposal edit form (issue 17.8) ---------------------------------------------
+
+
+def _draft(author, group, **extra):
+    return services.proposal_create(
+        author=author, group=group, title="Draft", text="t", **extra
+    )
+
+
+def test_the_edit_form_opens_only_for_the_authors_of_a_draft(group, members):
+    draft = _draft(members[0], group, coauthors=[members[1]])
+    url = reverse("decisions:proposal_edit", args=[draft.pk])
+    assert logged_in(members[0]).get(url).status_code == 200
+    assert logged_in(members[1]).get(url).status_code == 200
+    assert logged_in(members[2]).get(url).status_code == 404
+    published = services.proposal_publish(actor=members[0], proposal=draft)
+    for member in members[:3]:  # published: amendments only, for everyone
+        assert logged_in(member).get(url).status_code == 404, member
+    assert (
+        logged_in(members[2]).post(url, {"title": "Hijack", "text": "x"}).status_code
+        == 404
+    )
+    published.refresh_from_db()
+    assert published.title == "Draft"
+
+
+def test_the_coauthor_picker_never_lists_a_hidden_name(group, members):
+    from commonground.members.models import User
+
+    hidden = members[3]
+    hidden.display_name = "Hidden Hana"
+    hidden.visibility = User.Visibility.HIDDEN
+    hidden.save()
+    client = logged_in(members[0])
+    page = client.get(reverse("decisions:proposal_new", args=[group.slug]))
+    assert page.status_code == 200
+    assert "Hidden Hana" not in page.text
+    assert members[1].public_name in page.text
+    # Picking the hidden member anyway (a crafted POST) is an invalid choice.
+    response = client.post(
+        reverse("decisions:proposal_new", args=[group.slug]),
+        {
+            "title": "T",
+            "text": "x",
+            "coauthors": [hidden.pk],
+            "support_share_percent": 10,
+            "support_period_days": 30,
+            "voting_days": 7,
+        },
+    )
+    assert response.status_code == 200
+    assert not Proposal.objects.exists()
+
+
+def test_a_coauthor_who_hides_their_name_later_stays_on_the_draft(group, members):
+    from commonground.members.models import User
+
+    draft = _draft(members[0], group, coauthors=[members[1]])
+    members[1].visibility = User.Visibility.HIDDEN
+    members[1].save()
+    client = logged_in(members[0])
+    url = reverse("decisions:proposal_edit", args=[draft.pk])
+    assert client.get(url).status_code == 200
+    response = client.post(
+        url, {"title": "Draft 2", "text": "t2", "coauthors": [members[1].pk]}
+    )
+    assert response.status_code == 302
+    assert list(draft.coauthors.all()) == [members[1]]

@@ -24,6 +24,12 @@ CSRF_EXEMPT: dict[str, str] = {
         " token and the recipient row it must match; a bad one gets 400"
         " (tests/newsletters)"
     ),
+    "discussion:visitor_unsubscribe": (
+        "RFC 8058 one-click stop of a visitor's reply emails: mail clients POST"
+        " without a session; the signed, salted token naming the comment (and the"
+        " address's fingerprint) is the protection and a bad one gets 400"
+        " (tests/discussion/test_discussion_visitors.py)"
+    ),
     "newsletters:bounces": (
         "the bounce webhook: a mail provider posts without a session; an"
         " HMAC-SHA256 signature of the body is required instead, and a missing or"

@@ -12,6 +12,21 @@ from django.utils.translation import gettext_lazy as _
 from commonground.members.models import User
 
 from .models import Election, Method, StvRules
+from .services.options import option_lines
+
+
+class OptionLinesField(forms.CharField):
+    """A text box of options, one per line; cleans to the list of lines.
+
+    Only the line breaks a browser sends separate options; a line holding another
+    separator (U+2028...) is an error naming the line (``services.options``).
+    """
+
+    widget = forms.Textarea(attrs={"rows": 5})
+
+    def to_python(self, value: Any) -> Any:
+        text = super().to_python(value)
+        return option_lines(text) if text else []
 
 
 class MemberChoiceField(forms.ModelMultipleChoiceField):
@@ -101,10 +116,9 @@ class ElectionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
     )
     method = forms.ChoiceField(label=_("Counting method"), choices=Method.choices)
-    options = forms.CharField(
+    options = OptionLinesField(
         label=_("Options (one per line)"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 5}),
         help_text=_("For a question. Candidates of an election come from nominations."),
     )
     seats = forms.IntegerField(
@@ -172,10 +186,9 @@ class ElectionEditForm(forms.Form):
         max_length=20_000,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
-    options = forms.CharField(
+    options = OptionLinesField(
         label=_("Options (one per line)"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 5}),
         help_text=_(
             "Candidates of an election come from nominations and are not edited here."
         ),

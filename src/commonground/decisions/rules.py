@@ -31,3 +31,14 @@ def can_run_elections(viewer: Any) -> bool:
 def can_take_part(viewer: Any) -> bool:
     """Propose, support, amend, nominate, second: active members of the group's subtree."""
     return bool(viewer.is_member)
+
+
+def can_edit_proposal(user: Any, proposal: Any) -> bool:
+    """Edit a proposal: its author and co-authors, while it is a draft (published,
+    it changes only through amendments)."""
+    if not user.is_authenticated or proposal.status != "draft":
+        return False
+    return bool(
+        user.pk == proposal.author_id
+        or any(coauthor.pk == user.pk for coauthor in proposal.coauthors.all())
+    )

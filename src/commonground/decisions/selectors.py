@@ -17,10 +17,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from commonground.core.capabilities import Activity, GroupOverview, NeedsYou
-from commonground.members.models import Group
+from commonground.members.models import Group, User
 from commonground.members.selectors import (
     Viewer,
     active_memberships_of,
+    subtree_active_members,
     subtree_active_memberships,
     viewer_for,
 )
@@ -43,6 +44,35 @@ def visible_group(user: Any, group: Group) -> Viewer | None:
     """The viewer if they may see the group's decisions, else None (views answer 404)."""
     viewer = viewer_for(user, group)
     return viewer if rules.can_see_group_decisions(viewer) else None
+
+
+def proposal_for_editor(user: Any, proposal_id: int) -> tuple[Proposal, Viewer] | None:
+    """The proposal if ``user`` may edit it now (an author of a draft), else None.
+
+    Only authors see a draft at all; a published proposal changes only through
+    amendments, so its edit page does not exist for anyone (views answer 404).
+    """
+    found = proposal_for_viewer(user, proposal_id)
+    if found is None or not rules.can_edit_proposal(user, found[0]):
+        return None
+    return found
+
+
+def coauthor_choices(group: Group, proposal: Proposal | None = None) -> Any:
+    """Members who may be picked as co-authors: the group's active members who show
+    their name in member lists (a hidden name is never listed), and whoever already
+    co-authors ``proposal``, so that saving the form keeps them."""
+    visible = subtree_active_members(group).filter(
+        visibility=User.Visibility.MEMBERS, deleted_at__isnull=True
+    )
+    if proposal is None:
+        return visible
+    current = proposal.coauthors.values("pk")
+    return (
+        subtree_active_members(group)
+        .filter(Q(pk__in=visible.values("pk")) | Q(pk__in=current))
+        .distinct()
+    )
 
 
 def election_for_viewer(user: Any, election_id: int) -> tuple[Election, Viewer] | None:

@@ -16,7 +16,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from commonground.engines.tally import Election as TallyElection
-from commonground.engines.tally import count
+from commonground.engines.tally import count, limits_for
 
 from .models import Election, Method
 from .secrecy import sha256_text
@@ -45,6 +45,15 @@ def engine_arguments(election: Election) -> dict[str, Any]:
     if election.method in (Method.SCORE, Method.STAR):
         arguments["max_score"] = election.max_score
     return arguments
+
+
+def candidate_limit(method: str, rules: str) -> int:
+    """The most options or candidates the engine counts with this method (the
+    engine's documented limits, docs/reliability.md); ballot forms refuse more."""
+    engine_method = ENGINE_METHODS[Method(method)]
+    return limits_for(
+        engine_method, rules if engine_method == "stv" else None
+    ).candidates
 
 
 def tally_election(

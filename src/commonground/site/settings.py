@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from celery.schedules import crontab
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.sitemaps",
     "django_htmx",
     "rules.apps.AutodiscoverRulesConfig",
     "allauth",
@@ -72,14 +74,21 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Observability first: every response carries a request id and is measured, and a
+    # lost database connection becomes a "try again" page (core.observability,
+    # core.metrics, core.outages).
+    "commonground.core.observability.RequestIdMiddleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "commonground.core.outages.DatabaseOutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "commonground.core.middleware.WriteThrottleMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "commonground.core.middleware.SessionLifetimeMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After CSRF and authentication: counts per member, and not CSRF-refused writes.
+    "commonground.core.middleware.WriteThrottleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -88,6 +97,8 @@ MIDDLEWARE = [
     "commonground.members.middleware.AdminRequiresMFAMiddleware",
     # After AuthenticationMiddleware: reads the member's chosen zone.
     "commonground.members.middleware.TimeZoneMiddleware",
+    "commonground.core.metrics.CastMetricsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "commonground.site.urls"
@@ -128,6 +139,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+if env_bool("DATABASE_TRANSACTION_POOLING", False):
+    # Behind PgBouncer in transaction mode (docs/deploy.md): no server-side cursors
+    # and no prepared statements, which would outlive the pooled transaction.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 _redis_url = os.environ.get("REDIS_URL", "")
@@ -181,8 +197,15 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_PRESERVE_USERNAME_CASING = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Common Ground] "
+# Failed logins: 10 a minute per client address, and 5 in 5 minutes per account
+# from one address; 5 in 5 minutes per account from all addresses together, except
+# that this last limit never locks out an account with a second factor: its owner
+# signs in with the password and the second factor whatever others tried
+# (core.accounts.AccountAdapter; docs/reliability.md).
+ACCOUNT_ADAPTER = "commonground.core.accounts.AccountAdapter"
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/300s/key",
+    "login_failed_account": "5/300s/key",
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
     "confirm_email": "1/3m/key",
@@ -255,8 +278,14 @@ FILE_UPLOAD_PERMISSIONS = 0o644
 # A logo is refused above this many bytes, or above this many pixels on a side.
 COMMONGROUND_LOGO_MAX_BYTES = 2 * 1024 * 1024
 COMMONGROUND_LOGO_MAX_SIDE = 4000
-# Writes per minute per address before 429 (0 = off, e.g. for a load test on loopback).
+# Writes per minute per signed-in member, or per client address for visitors, before
+# 429 (0 = off, e.g. for a load test on loopback).
 WRITE_THROTTLE_PER_MINUTE = int(os.environ.get("COMMONGROUND_WRITE_THROTTLE", "100"))
+# Reverse proxies in front of the application that append the client's address to
+# X-Forwarded-For (0: none, clients connect directly). Rate limits read the client
+# address from that header through core.clientip; allauth is told the same number.
+COMMONGROUND_TRUSTED_PROXIES = int(os.environ.get("COMMONGROUND_TRUSTED_PROXIES", "0"))
+ALLAUTH_TRUSTED_PROXY_COUNT = COMMONGROUND_TRUSTED_PROXIES
 
 # Celery: Redis in production; eager (in-process) when no broker is configured.
 CELERY_BROKER_URL = os.environ.get(
@@ -281,21 +310,76 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=7, minute=30, day_of_week=1),
     },
     "newsletters-sweep": {"task": "newsletters.sweep", "schedule": 60.0},
+    "conversations-sweep": {"task": "conversations.sweep", "schedule": 60.0},
 }
+# Conversations: a vote queues at most one opinion-map refresh per this many seconds.
+CONVERSATION_MAP_DEBOUNCE_SECONDS = float(
+    os.environ.get("COMMONGROUND_MAP_DEBOUNCE", "2")
+)
 # Newsletters: emails per second the mail server accepts (0: no limit), recipients
 # per chunk task, and the HMAC secret of the bounce webhook (unset: it refuses all).
 NEWSLETTER_SEND_RATE = float(os.environ.get("COMMONGROUND_NEWSLETTER_RATE", "10"))
 NEWSLETTER_BATCH_SIZE = int(os.environ.get("COMMONGROUND_NEWSLETTER_BATCH", "200"))
 BOUNCE_WEBHOOK_SECRET = os.environ.get("COMMONGROUND_BOUNCE_SECRET", "")
+# Visitors' comments (no account), once their address is confirmed: "first" holds a
+# first comment from an address for a moderator, "all" holds every one, "none" none.
+COMMONGROUND_VISITOR_HOLD = os.environ.get("COMMONGROUND_VISITOR_HOLD", "first")
 
 # Absolute links in emails ("https://members.example.org"); site-relative without it.
 SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
 # The installer's proof on a server's first run (see members.views.setup.first_run).
 SETUP_TOKEN = os.environ.get("COMMONGROUND_SETUP_TOKEN", "")
 
-LOGGING = {
+# Logs: one JSON object per line with the request id and user id (LOG_FORMAT=json,
+# the production default) or plain text; never ballot contents or personal data
+# (core.observability). One line per request from commonground.request at INFO.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text" if DEBUG else "json")
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "request_context": {
+            "()": "commonground.core.observability.RequestContextFilter"
+        }
+    },
+    "formatters": {
+        "json": {"()": "commonground.core.observability.JsonFormatter"},
+        "text": {"format": "%(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_context"],
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "loggers": {
+        "commonground.request": {
+            "level": os.environ.get(
+                "REQUEST_LOG_LEVEL", "INFO" if not DEBUG else "WARNING"
+            )
+        }
+    },
 }
+
+# Metrics (core.metrics): /metrics answers 404 unless a bearer token or allowed
+# networks (comma-separated CIDRs) are set; the scraper must meet each one set.
+METRICS_TOKEN = os.environ.get("COMMONGROUND_METRICS_TOKEN", "")
+METRICS_ALLOWED_NETWORKS = env_list("COMMONGROUND_METRICS_ALLOWED_NETWORKS")
+METRICS_CAST_VIEWS = ["decisions:election_vote"]
+METRICS_COUNT_TASKS = ["decisions.count_election"]
+METRICS_QUEUES = env_list("COMMONGROUND_METRICS_QUEUES", "celery")
+# The worker loads the task metrics (durations) and request-id propagation.
+CELERY_IMPORTS = ["commonground.core.metrics"]
+
+# Error reports to Sentry or a Sentry-compatible service (GlitchTip, ...) when set.
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from commonground.core.observability import sentry_init
+
+    sentry_init(
+        SENTRY_DSN,
+        environment=os.environ.get("SENTRY_ENVIRONMENT", "production"),
+        release=os.environ.get("SENTRY_RELEASE") or None,
+    )

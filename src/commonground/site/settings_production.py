@@ -30,6 +30,10 @@ BALLOT_SECRET_KEY = os.environ.get("COMMONGROUND_BALLOT_KEY", SECRET_KEY)
 
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The documented shape is gunicorn behind one TLS-terminating proxy: rate limits take
+# the client's address from the last X-Forwarded-For entry (core.clientip).
+COMMONGROUND_TRUSTED_PROXIES = int(os.environ.get("COMMONGROUND_TRUSTED_PROXIES", "1"))
+ALLAUTH_TRUSTED_PROXY_COUNT = COMMONGROUND_TRUSTED_PROXIES
 SECURE_HSTS_SECONDS = 31_536_000
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
@@ -48,3 +52,11 @@ STORAGES = {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+# JSON log lines (core.observability) unless LOG_FORMAT=text, and one line per request.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
+LOGGING["handlers"]["console"]["formatter"] = (  # noqa: F405
+    "json" if LOG_FORMAT == "json" else "text"
+)
+LOGGING["loggers"]["commonground.request"]["level"] = os.environ.get(  # noqa: F405
+    "REQUEST_LOG_LEVEL", "INFO"
+)

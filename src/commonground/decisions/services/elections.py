@@ -26,6 +26,7 @@ from ..models import (
     Proposal,
     StvRules,
 )
+from ..tally_adapter import candidate_limit
 from . import clock, locks, sealing
 from .checks import require_live, require_runner
 from .errors import DecisionRefused
@@ -68,6 +69,10 @@ def _validated_labels(spec: ElectionSpec, kind: str) -> list[str]:
             errors["options"] = _("Give at least two options, one per line.")
         elif len(set(labels)) != len(labels):
             errors["options"] = _("Each option must be different.")
+        elif spec.method in Method.values and spec.rules in StvRules.values:
+            too_many = _too_many_options(len(labels), spec.method, spec.rules)
+            if too_many:
+                errors["options"] = too_many
     elif not spec.nominations_open_at or not spec.nominations_close_at:
         errors["nominations_close_at"] = _("An election needs a nomination period.")
     elif spec.nominations_close_at <= spec.nominations_open_at:
@@ -94,6 +99,16 @@ def _validated_labels(spec: ElectionSpec, kind: str) -> list[str]:
     if errors:
         raise ValidationError(errors)
     return labels
+
+
+def _too_many_options(count: int, method: str, rules: str) -> str | None:
+    """The refusal when ``count`` options are more than the method counts."""
+    limit = candidate_limit(method, rules)
+    if count <= limit:
+        return None
+    return _(
+        "This counting method counts at most %(limit)d options; there are %(count)d."
+    ) % {"limit": limit, "count": count}
 
 
 def create_election(
@@ -196,6 +211,9 @@ def election_edit(
                 raise ValidationError(
                     {"options": _("Give at least two different options.")}
                 )
+            too_many = _too_many_options(len(labels), election.method, election.rules)
+            if too_many:
+                raise ValidationError({"options": too_many})
             election.options.all().delete()
             Option.objects.bulk_create(
                 [

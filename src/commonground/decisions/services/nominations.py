@@ -11,6 +11,7 @@ from commonground.audit.services import audit_record
 from commonground.members.models import User
 
 from ..models import Election, ElectionSeal, Nomination, Second
+from ..tally_adapter import candidate_limit
 from . import clock, locks
 from .checks import require_member, require_runner
 from .errors import DecisionRefused
@@ -41,6 +42,10 @@ def nomination_submit(
         )
     try:
         with transaction.atomic():
+            # The election's lock makes the count and the insert one step, so
+            # concurrent nominations cannot pass the engine's candidate limit.
+            locks.election_for_update(election.pk)
+            _require_room_for_a_candidate(election)
             nomination = Nomination.objects.create(
                 election=election,
                 member=member,
@@ -56,6 +61,21 @@ def nomination_submit(
         group=election.group,
     )
     return nomination
+
+
+def _require_room_for_a_candidate(election: Election) -> None:
+    limit = candidate_limit(election.method, election.rules)
+    standing = Nomination.objects.filter(
+        election=election, status=Nomination.Status.STANDING
+    ).count()
+    if standing >= limit:
+        raise DecisionRefused(
+            _(
+                "This election has %(limit)d nominations, the most its counting "
+                "method can count."
+            )
+            % {"limit": limit}
+        )
 
 
 @transaction.atomic

@@ -28,7 +28,7 @@ def _election_spec(data: dict[str, Any]) -> services.ElectionSpec:
         title=data["title"],
         description=data["description"],
         method=data["method"],
-        options=data["options"].splitlines(),
+        options=data["options"],
         seats=data["seats"],
         rules=data["rules"],
         quorum_percent=data["quorum_percent"],
@@ -147,7 +147,7 @@ def election_edit(request: MemberRequest, pk: int) -> HttpResponse:
                     election=election,
                     title=data["title"],
                     description=data["description"],
-                    options=data["options"].splitlines(),
+                    options=data["options"],
                 ),
             )
         except services.DecisionRefused as refusal:

@@ -15,9 +15,8 @@ from django.views.decorators.http import require_POST
 
 from commonground.core.actions import run_action
 from commonground.members.http import MemberRequest
-from commonground.members.selectors import subtree_active_members
 
-from .. import rules, services
+from .. import rules, selectors, services
 from ..forms import AmendmentForm, ProposalForm
 from ..models import Amendment, Proposal
 from .lookups import group_for_viewer, proposal_for_viewer
@@ -33,7 +32,7 @@ def proposal_new(request: MemberRequest, slug: str) -> HttpResponse:
     group, viewer = group_for_viewer(request, slug)
     if not rules.can_take_part(viewer):
         raise Http404("No such page")
-    form = ProposalForm(request.POST or None, members=subtree_active_members(group))
+    form = ProposalForm(request.POST or None, members=selectors.coauthor_choices(group))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         proposal = result_or_form_errors(
@@ -63,7 +62,10 @@ def proposal_new(request: MemberRequest, slug: str) -> HttpResponse:
 
 @login_required
 def proposal_edit(request: MemberRequest, pk: int) -> HttpResponse:
-    proposal, viewer = proposal_for_viewer(request, pk)
+    found = selectors.proposal_for_editor(request.user, pk)
+    if found is None:
+        raise Http404("No such page")
+    proposal, viewer = found
     initial = {
         "title": proposal.title,
         "text": proposal.text,
@@ -72,7 +74,7 @@ def proposal_edit(request: MemberRequest, pk: int) -> HttpResponse:
     form = ProposalForm(
         request.POST or None,
         initial=initial,
-        members=subtree_active_members(proposal.group),
+        members=selectors.coauthor_choices(proposal.group, proposal),
     )
     for name in ("support_share_percent", "support_period_days", "voting_days"):
         form.fields[name].required = False

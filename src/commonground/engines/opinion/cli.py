@@ -6,6 +6,13 @@ readable summary with ``--format text``).  Exit 0 on success, 2 on a usage or
 input error (``PATH:LINE: FIELD: MESSAGE`` on stderr), 1 on an internal error.
 Input remarks (an unknown column ignored) go to stderr as
 ``warning: PATH:LINE: FIELD: MESSAGE``.
+
+Hostile input is refused before the work it would cost (docs/reliability.md,
+"Opinion limits"): a file above ``MAX_INPUT_BYTES`` is not read; a conversation
+above the vote, participant or statement limits, or a Pol.is-mode map (dense,
+participants x statements) or replay above its budget, is not fitted. Each is
+one line on stderr and exit 2, as is a value the readers cannot hold (a
+timestamp past 64 bits, a 5,000-digit id).
 """
 
 from __future__ import annotations
@@ -14,8 +21,11 @@ import argparse
 import sys
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
+
+import numpy as np
 
 from ._data import (
     OpinionInputError,
@@ -27,7 +37,32 @@ from ._estimator import OpinionMap
 from ._readers import read_polis_export, read_statements_csv, read_votes_csv
 from ._result import OpinionResult
 
-__all__ = ["main"]
+__all__ = ["LIMITS", "OpinionLimits", "main"]
+
+
+@dataclass(frozen=True)
+class OpinionLimits:
+    """The most the command reads and maps (checked before any fitting).
+
+    ``input_bytes``: each file read. ``votes``: vote rows. ``participants`` and
+    ``statements``: distinct ids. ``polis_cells``: participants x statements in
+    Pol.is mode, which works on the dense matrix. ``replay_work``: replay ticks
+    x participants x statements (each tick refits the Pol.is map).
+    ``id_length``: characters in a participant or statement id (numeric ids are
+    ordered as numbers, and Python converts at most 4,300 digits).
+    """
+
+    input_bytes: int = 256 * 1024 * 1024
+    votes: int = 5_000_000
+    participants: int = 1_000_000
+    statements: int = 100_000
+    polis_cells: int = 20_000_000
+    replay_work: int = 400_000_000
+    id_length: int = 1_000
+
+
+LIMITS = OpinionLimits()
+MESSAGE_WIDTH = 300  # an error is one line, cut to this many characters
 
 
 class _UsageError(Exception):
@@ -93,6 +128,91 @@ def _load(source: str, comments: str | None) -> tuple[VoteTable, StatementTable 
     return loaded
 
 
+def _check_sizes(source: str, comments: str | None) -> None:
+    """Refuse input files above the size limit before reading them."""
+    path = Path(source)
+    files = [path] if not path.is_dir() else sorted(path.glob("*.csv"))
+    if comments is not None:
+        files.append(Path(comments))
+    for file in files:
+        try:
+            size = file.stat().st_size
+        except OSError:
+            continue  # the reader says what is wrong with it
+        if size > LIMITS.input_bytes:
+            raise OpinionInputError(
+                str(file),
+                0,
+                "file",
+                f"{size:,} bytes; input files are read up to "
+                f"{LIMITS.input_bytes:,} bytes (docs/reliability.md)",
+            )
+
+
+def _check_limits(votes: VoteTable, args: argparse.Namespace) -> None:
+    """Refuse a conversation whose map would cost more than the limits allow."""
+    participants = len(votes.participant_ids)
+    statements = len(votes.statement_ids)
+    polis = args.mode == "polis"
+    checks = [
+        ("votes", len(votes), LIMITS.votes, "vote rows"),
+        ("participants", participants, LIMITS.participants, "participants"),
+        ("statements", statements, LIMITS.statements, "statements"),
+    ]
+    if polis:
+        checks.append(
+            (
+                "participants",
+                participants * statements,
+                LIMITS.polis_cells,
+                "participants x statements in polis mode",
+            )
+        )
+    if polis and args.replay:
+        ticks = _replay_ticks(votes, args.replay_window_ms)
+        checks.append(
+            (
+                "timestamp",
+                ticks * participants * statements,
+                LIMITS.replay_work,
+                f"replay ticks x participants x statements ({ticks:,} ticks)",
+            )
+        )
+    for field, ids in (
+        ("participant", votes.participant_ids),
+        ("statement", votes.statement_ids),
+    ):
+        longest = max((len(i) for i in ids), default=0)
+        checks.append((field, longest, LIMITS.id_length, f"characters in a {field} id"))
+    for field, value, limit, what in checks:
+        if value > limit:
+            raise OpinionInputError(
+                votes.path or "input",
+                0,
+                field,
+                f"{value:,} {what}; the command maps at most {limit:,} "
+                "(docs/reliability.md)",
+            )
+
+
+def _replay_ticks(votes: VoteTable, window_ms: int) -> int:
+    """How many windows a replay feeds (as the Pol.is replay batches them)."""
+    if votes.timestamp is None or not len(votes):
+        return 0
+    times = np.sort(votes.timestamp)
+    ticks, start = 0, 0
+    while start < len(times):
+        stop = int(np.searchsorted(times, times[start] + window_ms, side="left"))
+        start = max(stop, start + 1)
+        ticks += 1
+    return ticks
+
+
+def _one_line(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= MESSAGE_WIDTH else line[: MESSAGE_WIDTH - 3] + "..."
+
+
 def _read(source: str, comments: str | None) -> tuple[VoteTable, StatementTable | None]:
     path = Path(source)
     statements: StatementTable | None = None
@@ -130,7 +250,22 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> 
         )
         return 2
     try:
-        votes, statements = _load(args.input, args.comments)
+        _check_sizes(args.input, args.comments)
+        try:
+            votes, statements = _load(args.input, args.comments)
+        except OpinionInputError:
+            raise
+        except (ValueError, OverflowError, RecursionError) as error:
+            # A value the readers cannot hold: a timestamp past 64 bits, a
+            # number beyond Python's 4,300-digit conversion limit.
+            raise OpinionInputError(
+                args.input,
+                0,
+                "value",
+                f"a value in the input is out of range ({type(error).__name__}: "
+                f"{error})",
+            ) from None
+        _check_limits(votes, args)
         if (
             args.replay
             and args.mode == "polis"
@@ -151,11 +286,13 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> 
         ).fit(votes, statements)
         result = model.result_
     except OpinionInputError as error:
-        print(str(error), file=sys.stderr)
+        print(_one_line(str(error)), file=sys.stderr)
         return 2
     except Exception as error:  # noqa: BLE001 - last resort: no traceback for users
         print(
-            f"commonground opinion: internal error: {type(error).__name__}: {error}",
+            _one_line(
+                f"commonground opinion: internal error: {type(error).__name__}: {error}"
+            ),
             file=sys.stderr,
         )
         return 1

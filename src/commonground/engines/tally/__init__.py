@@ -25,6 +25,7 @@ from ._errors import (
     TallyUsageError,
 )
 from ._javarandom import JavaRandom, java_shuffle
+from ._limits import LIMITS, MAX_INPUT_BYTES, MethodLimits, limits_for
 from ._readers import load_ballots
 from ._result import Decision, InputSummary, Result, Round, TieBreak
 
@@ -35,6 +36,9 @@ __all__ = [
     "InputSummary",
     "InvalidBallots",
     "JavaRandom",
+    "LIMITS",
+    "MAX_INPUT_BYTES",
+    "MethodLimits",
     "Result",
     "Round",
     "TallyAbortedError",
@@ -47,6 +51,7 @@ __all__ = [
     "STV_RULES",
     "count",
     "java_shuffle",
+    "limits_for",
     "load_ballots",
     "tabulate_rctab",
 ]

@@ -12,7 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ._election import MAX_BALLOT_WEIGHT, Election, Ranking
-from ._errors import TallyInputError
+from ._errors import TallyInputError, quoted
+from ._limits import parse_natural
+
+# Candidate numbers and the header's counts: far above any limit, small enough
+# to compare cheaply (the candidate limits are checked by count()).
+MAX_HEADER_NUMBER = 10**9
 
 __all__ = ["decode_text", "read_blt"]
 
@@ -123,9 +128,9 @@ class _BltCandidates:
         """0-based index of the candidate a ballot or option token names."""
         if token in self.nicknames:
             return self.nicknames[token]
-        if not token.isdigit():
-            raise _LineError(field, f"{token!r} is not a candidate number")
-        value = int(token)
+        value = parse_natural(token, MAX_HEADER_NUMBER)
+        if value is None:
+            raise _LineError(field, f"{quoted(token)} is not a candidate number")
         if not 1 <= value <= self.count:
             raise _LineError(
                 field, f"candidate number {value} is out of range 1..{self.count}"
@@ -174,7 +179,12 @@ def _blt_header(text: _BltText) -> tuple[_BltCandidates, int, int]:
     parts = _clean(text.stripped[position]).split()
     if len(parts) != 2 or not all(p.isdigit() for p in parts):
         raise text.error(number, "header", "expected 'CANDIDATES SEATS'")
-    count, seats = int(parts[0]), int(parts[1])
+    count = parse_natural(parts[0], MAX_HEADER_NUMBER)
+    seats = parse_natural(parts[1], MAX_HEADER_NUMBER)
+    if count is None or seats is None:
+        raise text.error(
+            number, "header", f"numbers up to {MAX_HEADER_NUMBER:,} are expected"
+        )
     if count < 1:
         raise text.error(number, "header", "no candidates")
     if seats < 1 or seats > count:
@@ -202,7 +212,7 @@ def _blt_option(line: str, candidates: _BltCandidates, options: _BltOptions) -> 
     if line.startswith("-"):
         for token in line.split():
             if not re.fullmatch(r"-\d+", token):
-                raise _LineError("withdrawn", f"bad entry {token!r}")
+                raise _LineError("withdrawn", f"bad entry {quoted(token)}")
             options.withdrawn.add(candidates.index(token[1:], "withdrawn"))
         return True
     if not line.startswith("["):
@@ -263,10 +273,12 @@ def _blt_ballot(line: str, candidates: _BltCandidates) -> tuple[Ranking, int]:
     if not tokens:
         raise _LineError("ballot", "empty ballot line")
     weight_text = tokens[0]
-    if not weight_text.isdigit() or not 0 < int(weight_text) <= MAX_BALLOT_WEIGHT:
+    weight = parse_natural(weight_text, MAX_BALLOT_WEIGHT)
+    if not weight:
         raise _LineError(
             "weight",
-            f"{weight_text!r} is not a positive integer up to {MAX_BALLOT_WEIGHT}",
+            f"{quoted(weight_text)} is not a positive integer up to "
+            f"{MAX_BALLOT_WEIGHT}",
         )
     if tokens[-1] != "0":
         raise _LineError("ballot", "the ballot does not end with 0")
@@ -280,7 +292,7 @@ def _blt_ballot(line: str, candidates: _BltCandidates) -> tuple[Ranking, int]:
         groups.append(
             tuple(candidates.index(part, "preference") for part in token.split("="))
         )
-    return tuple(groups), int(weight_text)
+    return tuple(groups), weight
 
 
 def _blt_names(text: _BltText, position: int, count: int) -> tuple[list[str], int]:

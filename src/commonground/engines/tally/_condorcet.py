@@ -19,67 +19,89 @@ def pairwise(election: Election) -> tuple[list[list[int]], int, int, int]:
 
     Ranked beats unranked; equal ranks and two unranked candidates express no
     preference.  Returns (d, valid weight, distinct valid ballots, invalid weight).
+
+    With R[x] the weight of ballots ranking x, B[x][y] the weight ranking x in an
+    earlier rank than y and E[x][y] the weight ranking both equal, a ballot ranking
+    x puts it above y unless it ranks y earlier or equal: d[x][y] = R[x] - B[y][x]
+    - E[x][y].  Only pairs of ranked candidates are visited, each ballot's in one
+    vectorised pass per rank: the work is the sum over distinct ballots of
+    (ranked candidates)^2 / 2, which ``_limits`` bounds before counting.
+    """
+    n = len(election.candidates)
+    slots, levels, weights, invalid = _ranked_slots(election)
+    distinct = int(slots.shape[0])
+    valid = int(weights.sum()) if distinct else 0
+    lengths = (slots >= 0).sum(axis=1)
+    # Longest ballots first, so the rows that rank more than j candidates are the
+    # first ``longer_than(j)``.
+    order = np.argsort(-lengths, kind="stable")
+    slots, levels, weights = slots[order], levels[order], weights[order]
+    ascending = np.sort(lengths)
+    marked = slots >= 0
+    ranked = _weighted_counts(
+        slots[marked], np.broadcast_to(weights[:, None], slots.shape)[marked], n
+    )
+    before = np.zeros(n * n, np.int64)
+    equal = np.zeros(n * n, np.int64)
+    has_ties = bool(((levels[:, 1:] == levels[:, :-1]) & marked[:, 1:]).any())
+    for j in range(1, slots.shape[1]):
+        rows = distinct - int(np.searchsorted(ascending, j, side="right"))
+        if rows == 0:
+            break
+        earlier = slots[:rows, :j]
+        keys = earlier * n + slots[:rows, j][:, None]
+        row_weights = np.broadcast_to(weights[:rows, None], keys.shape)
+        if has_ties:
+            same = levels[:rows, :j] == levels[:rows, j][:, None]
+            before += _weighted_counts(keys[~same], row_weights[~same], n * n)
+            equal += _weighted_counts(keys[same], row_weights[same], n * n)
+        else:
+            before += _weighted_counts(keys.ravel(), row_weights.ravel(), n * n)
+    before_m = before.reshape(n, n)
+    equal_m = equal.reshape(n, n)
+    equal_m = equal_m + equal_m.T
+    d_array = ranked[:, None] - before_m.T - equal_m
+    np.fill_diagonal(d_array, 0)
+    d = [[int(v) for v in row] for row in d_array.tolist()]
+    return d, valid, distinct, invalid
+
+
+def _ranked_slots(
+    election: Election,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64], int]:
+    """Each valid distinct ballot's ranked candidates, in rank order.
+
+    ``slots[b, s]`` is the s-th ranked candidate of ballot b (``-1`` after the
+    last), ``levels[b, s]`` the number of its rank group (equal candidates share
+    one), ``weights[b]`` its weight.  Withdrawn candidates, repeats and gaps are
+    dropped (``weak_order``).  Also returns the weight of ballots ranking nobody.
     """
     table = election.ballots
     if isinstance(table, BallotTable) and table.matrix is not None:
-        return _pairwise_matrix(election)
-    n = len(election.candidates)
-    d = [[0] * n for _ in range(n)]
-    valid = distinct = invalid = 0
+        prefs = preferences(election, stop_at_gap=False)
+        matrix = prefs.matrix
+        levels = np.broadcast_to(np.arange(matrix.shape[1]), matrix.shape)
+        return matrix, levels, prefs.weights, prefs.invalid
+    rows: list[list[int]] = []
+    row_levels: list[list[int]] = []
+    row_weights: list[int] = []
+    invalid = 0
     for ballot, weight in table.items():
         ranking = grid_to_ranking(ballot) if election.kind == "grid" else ballot
         groups = weak_order(ranking, election.withdrawn)
         if not groups:
             invalid += weight
             continue
-        valid += weight
-        distinct += 1
-        above: list[int] = []
-        for group in groups:
-            for x in above:
-                row = d[x]
-                for y in group:
-                    row[y] += weight
-            above.extend(group)
-        ranked = set(above)
-        unranked = [
-            c for c in range(n) if c not in ranked and c not in election.withdrawn
-        ]
-        for x in above:
-            row = d[x]
-            for y in unranked:
-                row[y] += weight
-    return d, valid, distinct, invalid
-
-
-def _pairwise_matrix(election: Election) -> tuple[list[list[int]], int, int, int]:
-    """:func:`pairwise` for one-candidate-per-rank ballots held as a matrix.
-
-    With R[x] the weight of ballots ranking x and A[x][y] the weight ranking
-    both with x first, d[x][y] = R[x] - A[y][x]: a ballot ranking x puts it
-    above y unless it ranks y earlier.
-    """
-    n = len(election.candidates)
-    prefs = preferences(election, stop_at_gap=False)
-    matrix, weights = prefs.matrix, prefs.weights
-    width = matrix.shape[1] - 1
-    ranked = np.zeros(n, np.int64)
-    before = np.zeros(n * n, np.int64)
-    for i in range(width):
-        column = matrix[:, i]
-        present = column >= 0
-        ranked += _weighted_counts(column[present], weights[present], n)
-        for j in range(i + 1, width):
-            later = matrix[:, j]
-            both = later >= 0
-            keys = column[both] * n + later[both]
-            before += _weighted_counts(keys, weights[both], n * n)
-    d = [[0] * n for _ in range(n)]
-    for x in range(n):
-        for y in range(n):
-            if x != y:
-                d[x][y] = int(ranked[x] - before[y * n + x])
-    return d, prefs.total, int(matrix.shape[0]), prefs.invalid
+        rows.append([c for group in groups for c in group])
+        row_levels.append([level for level, g in enumerate(groups) for _ in g])
+        row_weights.append(weight)
+    width = max((len(row) for row in rows), default=0) + 1
+    slots = np.full((len(rows), width), -1, np.int64)
+    levels = np.full((len(rows), width), -1, np.int64)
+    for b, (row, row_level) in enumerate(zip(rows, row_levels, strict=True)):
+        slots[b, : len(row)] = row
+        levels[b, : len(row)] = row_level
+    return slots, levels, np.array(row_weights, np.int64), invalid
 
 
 def _weighted_counts(
@@ -109,26 +131,7 @@ def count_schulze(election: Election, lot: Lot, seed: int | None) -> Result:
     active = list(trace.active)
     names = election.candidates
     n = len(names)
-    p = [[0] * n for _ in range(n)]
-    for x in active:
-        for y in active:
-            if x != y:
-                margin = d[x][y] - d[y][x]
-                p[x][y] = margin if margin > 0 else 0
-    for i in active:
-        for j in active:
-            if j == i:
-                continue
-            pji = p[j][i]
-            if pji == 0:
-                continue
-            row_j = p[j]
-            row_i = p[i]
-            for k in active:
-                if k != i and k != j:
-                    through = pji if pji < row_i[k] else row_i[k]
-                    if through > row_j[k]:
-                        row_j[k] = through
+    p = _strongest_paths(d, active, n)
     best = [x for x in active if all(p[x][y] >= p[y][x] for y in active if y != x)]
     winner = -1
     if len(best) == 1:
@@ -163,6 +166,32 @@ def count_schulze(election: Election, lot: Lot, seed: int | None) -> Result:
         distinct=distinct,
         invalid=invalid,
     )
+
+
+def _strongest_paths(d: list[list[int]], active: list[int], n: int) -> list[list[int]]:
+    """Schulze's strongest path strengths p[x][y] between active candidates.
+
+    Floyd-Warshall on the positive margins, one numpy pass per intermediate
+    candidate i: p[j][k] = max(p[j][k], min(p[j][i], p[i][k])).  The passes where
+    j or k is i leave p unchanged (min(p[j][i], p[i][i]) <= p[j][i]), and the
+    diagonal is never read, so the vectorised pass equals the textbook loop;
+    amounts stay exact int64.
+    """
+    index = np.array(active, np.int64)
+    margins = np.array(d, np.int64).reshape(n, n)[np.ix_(index, index)]
+    strength = np.maximum(margins - margins.T, 0)
+    np.fill_diagonal(strength, 0)
+    for i in range(len(active)):
+        through = np.minimum(strength[:, i : i + 1], strength[i : i + 1, :])
+        np.maximum(strength, through, out=strength)
+    np.fill_diagonal(strength, 0)
+    p = [[0] * n for _ in range(n)]
+    for row, x in enumerate(active):
+        values = strength[row].tolist()
+        target = p[x]
+        for column, y in enumerate(active):
+            target[y] = values[column]
+    return p
 
 
 def count_ranked_pairs(election: Election, lot: Lot, seed: int | None) -> Result:

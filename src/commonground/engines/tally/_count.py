@@ -6,6 +6,7 @@ from ._condorcet import count_ranked_pairs, count_schulze
 from ._election import INT64_LIMIT, Election
 from ._errors import TallyInputError, TallyUsageError
 from ._irv import count_irv
+from ._limits import check_limits
 from ._meek import count_meek
 from ._result import Result
 from ._scoring import count_approval, count_plurality, count_score, count_star
@@ -65,6 +66,10 @@ def count(
 ) -> Result:
     """Count ``election`` with ``method`` and return the result with its trace.
 
+    Elections beyond the method's limits (``_limits.LIMITS``: candidates,
+    distinct ballots, their size, ballot weights) are refused with a
+    :class:`TallyInputError` before any counting.
+
     ``seats`` defaults to 1, or for ``stv`` to the seats the BLT file states.
     ``rules`` (``stv`` only) is ``scottish`` (default), ``meek`` or ``wigm``.
     ``seed`` fixes the lot order (``java.util.Random``) when the ballots carry
@@ -93,6 +98,7 @@ def count(
         raise TallyUsageError(
             f"unknown STV rules {stv_rules!r}; choose one of {', '.join(STV_RULES)}"
         )
+    check_limits(election, method, stv_rules if method == "stv" else None)
     _check_capacity(election, method, stv_rules, max_score)
     lot = Lot.for_election(election, seed)
     if method == "plurality":

@@ -14,6 +14,16 @@ EXIT_CONFIGURATION = 4
 EXIT_ABORTED = 5
 
 
+def quoted(text: str, width: int = 40) -> str:
+    """``text`` as an error message quotes it: repr, cut to about ``width``
+    characters, so a 5,000-digit value cannot turn an error into a page.
+
+    >>> quoted("9" * 100, 10)
+    "'9999999...'"
+    """
+    return repr(text) if len(text) <= width else repr(text[: width - 3] + "...")
+
+
 class TallyError(Exception):
     """Base class of every error the tally engine raises on purpose."""
 

@@ -80,10 +80,7 @@ def _normalise_matrix(
         is_withdrawn = np.zeros(n + 1, bool)
         is_withdrawn[list(withdrawn)] = True
         keep &= ~is_withdrawn[matrix]
-    for j in range(1, width):
-        column = matrix[:, j]
-        for i in range(j):
-            keep[:, j] &= ~((matrix[:, i] == column) & marked[:, i])
+    keep &= ~_repeated_marks(matrix)
     if stop_at_gap and width:
         # A skipped rank before a later mark ends the usable preferences.
         gap_seen = np.cumsum(~marked, axis=1) > 0
@@ -97,6 +94,25 @@ def _normalise_matrix(
     out = np.full((compact.shape[0], width + 1), -1, np.int64)
     out[:, :width] = compact
     return Preferences(out, weights[valid].astype(np.int64), invalid)
+
+
+def _repeated_marks(matrix: IntArray) -> npt.NDArray[np.bool_]:
+    """True where a row repeats a candidate it already marked in an earlier column.
+
+    A stable sort of each row puts equal entries in column order, so every entry
+    equal to its left neighbour in sorted order is a later repeat: O(k w log w)
+    instead of comparing every pair of columns.
+    """
+    k, width = matrix.shape
+    repeated = np.zeros((k, width), bool)
+    if width < 2 or k == 0:
+        return repeated
+    order = np.argsort(matrix, axis=1, kind="stable")
+    ordered = np.take_along_axis(matrix, order, axis=1)
+    again = (ordered[:, 1:] == ordered[:, :-1]) & (ordered[:, 1:] >= 0)
+    rows, _ = np.nonzero(again)
+    repeated[rows, order[:, 1:][again]] = True
+    return repeated
 
 
 @dataclass

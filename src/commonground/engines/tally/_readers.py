@@ -26,7 +26,8 @@ from ._election import (
     Ranking,
     aggregate_matrix,
 )
-from ._errors import TallyConfigurationError, TallyInputError
+from ._errors import TallyConfigurationError, TallyInputError, quoted
+from ._limits import MAX_INPUT_BYTES, MAX_RANK_NUMBER, parse_natural
 
 Progress = Callable[[int, int], None]
 FORMATS = ("auto", "blt", "csv", "cdf-json", "ess-xlsx", "preflib")
@@ -60,8 +61,19 @@ def load_ballots(
         raise TallyConfigurationError(
             path, "option", "input-format", f"unknown format {input_format!r}"
         )
-    if not path.is_file():
+    if not path.exists():
         raise TallyInputError(path, "file", "path", "no such file")
+    if not path.is_file():
+        raise TallyInputError(path, "file", "path", "not a regular file")
+    size = path.stat().st_size
+    if size > MAX_INPUT_BYTES:
+        raise TallyInputError(
+            path,
+            "file",
+            "size",
+            f"{size:,} bytes; ballot files are read up to {MAX_INPUT_BYTES:,} "
+            "bytes (docs/reliability.md)",
+        )
     if input_format == "auto":
         input_format = _detect(path)
     if input_format == "cdf-json":
@@ -69,6 +81,14 @@ def load_ballots(
     if input_format == "ess-xlsx":
         return _rctab_reader("read_ess_xlsx", path)
     data = _read_bytes(path, progress)
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise TallyInputError(
+            path,
+            f"byte {nul + 1}",
+            "file",
+            f"binary data (a NUL byte): not a {input_format} text file",
+        )
     if input_format == "blt":
         return read_blt(data, path)
     if input_format == "preflib":
@@ -217,7 +237,15 @@ def read_csv(data: bytes, path: str | Path = "<csv>") -> Election:
         match = _RANK_HEADER.match(title)
         lowered = title.lower()
         if match:
-            rank_columns.append((int(match.group(1)), column))
+            rank = parse_natural(match.group(1), MAX_RANK_NUMBER)
+            if rank is None:
+                raise TallyInputError(
+                    path,
+                    f"row 1, column {column + 1}",
+                    "header",
+                    f"rank numbers run up to {MAX_RANK_NUMBER:,}",
+                )
+            rank_columns.append((rank, column))
         elif lowered == "weight":
             weight_column = column
         elif lowered != "id":
@@ -256,14 +284,16 @@ def _checked_rows(
         weight = 1
         if weight_column >= 0:
             text = cells[weight_column].strip()
-            if not text.isdigit() or not 0 < int(text) <= MAX_BALLOT_WEIGHT:
+            parsed = parse_natural(text, MAX_BALLOT_WEIGHT)
+            if not parsed:
                 raise TallyInputError(
                     path,
                     f"row {rows.line_of(cells)}, column {weight_column + 1}",
                     "weight",
-                    f"{text!r} is not a positive integer up to {MAX_BALLOT_WEIGHT}",
+                    f"{quoted(text)} is not a positive integer up to "
+                    f"{MAX_BALLOT_WEIGHT}",
                 )
-            weight = int(text)
+            weight = parsed
         checked.append((cells, weight * times, times))
     return checked
 
@@ -340,15 +370,16 @@ def _read_grid_rows(
             if not cell:
                 values.append(0)
                 continue
-            try:
-                values.append(int(cell))
-            except ValueError:
+            value = _grid_value(cell)
+            if value is None:
                 raise TallyInputError(
                     path,
                     f"row {rows.line_of(cells)}, column {column + 1}",
-                    header[column],
-                    f"{cell!r} is not an integer",
-                ) from None
+                    header[column][:40],
+                    f"{quoted(cell)} is not an integer from "
+                    f"-{MAX_RANK_NUMBER:,} to {MAX_RANK_NUMBER:,}",
+                )
+            values.append(value)
         key = tuple(values)
         ballots[key] = ballots.get(key, 0) + weight
     return Election(
@@ -358,6 +389,18 @@ def _read_grid_rows(
         source_file=Path(str(path)).name,
         source_format="csv",
     )
+
+
+def _grid_value(cell: str) -> int | None:
+    """A grid cell (a score or a rank number) as an integer within
+    +-MAX_RANK_NUMBER, or None."""
+    negative = cell.startswith("-")
+    value = parse_natural(
+        cell[1:] if negative or cell.startswith("+") else cell, MAX_RANK_NUMBER
+    )
+    if value is None:
+        return None
+    return -value if negative else value
 
 
 # ---------------------------------------------------------------------------
@@ -378,7 +421,15 @@ def read_preflib(data: bytes, path: str | Path = "<preflib>") -> Election:
         if line.startswith("#"):
             match = pattern.match(line)
             if match:
-                label, name = int(match.group(1)), match.group(2).rstrip()
+                label = parse_natural(match.group(1), MAX_RANK_NUMBER)
+                name = match.group(2).rstrip()
+                if label is None:
+                    raise TallyInputError(
+                        path,
+                        f"line {number}",
+                        "alternative",
+                        f"alternatives are numbered up to {MAX_RANK_NUMBER:,}",
+                    )
                 if label in names or name in names.values():
                     raise TallyInputError(
                         path,
@@ -395,9 +446,14 @@ def read_preflib(data: bytes, path: str | Path = "<preflib>") -> Election:
     position = {label: i for i, label in enumerate(order)}
     for number, line in entries:
         count_text, sep, ranking_text = line.partition(":")
-        if not sep or not count_text.strip().isdigit() or int(count_text) <= 0:
+        times = parse_natural(count_text.strip(), MAX_BALLOT_WEIGHT)
+        if not sep or not times:
             raise TallyInputError(
-                path, f"line {number}", "count", "expected 'COUNT: a,b,{c,d}'"
+                path,
+                f"line {number}",
+                "count",
+                f"expected 'COUNT: a,b,{{c,d}}' with a count from 1 to "
+                f"{MAX_BALLOT_WEIGHT}",
             )
         groups: list[tuple[int, ...]] = []
         for token in re.findall(r"\{[^}]*\}|[^,{}\s]+", ranking_text):
@@ -405,17 +461,18 @@ def read_preflib(data: bytes, path: str | Path = "<preflib>") -> Election:
             group: list[int] = []
             for label in labels:
                 label = label.strip()
-                if not label.isdigit() or int(label) not in position:
+                alternative = parse_natural(label, MAX_RANK_NUMBER)
+                if alternative is None or alternative not in position:
                     raise TallyInputError(
                         path,
                         f"line {number}",
                         "preference",
-                        f"{label!r} is not an alternative",
+                        f"{quoted(label)} is not an alternative",
                     )
-                group.append(position[int(label)])
+                group.append(position[alternative])
             groups.append(tuple(group))
         key = tuple(groups)
-        ballots[key] = ballots.get(key, 0) + int(count_text)
+        ballots[key] = ballots.get(key, 0) + times
     return Election(
         tuple(names[label] for label in order),
         ballots,

@@ -101,6 +101,10 @@ def load_config(config_path: str | Path) -> RctabConfig:
         raise TallyConfigurationError(
             path, location, "config", f"not valid JSON: {error}"
         ) from None
+    except (ValueError, RecursionError):  # a 5,000-digit number; deep nesting
+        raise TallyConfigurationError(
+            path, "file", "config", "a number too long or nesting too deep"
+        ) from None
     if not isinstance(data, dict):
         raise TallyConfigurationError(path, "/", "config", "expected a JSON object")
     bad = _first_unencodable(data, "")

@@ -19,6 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import TallyInputError
+from .._limits import MAX_RANK_NUMBER
+
+# An xlsx file is compressed: a small file can hold any number of rows. Reading
+# stops with an error past this many (docs/reliability.md).
+MAX_SHEET_ROWS = 10_000_000
 
 OVERVOTE = "\x00overvote"
 """Mark standing for an explicit overvote label."""
@@ -58,6 +63,14 @@ def _load_json(path: Path) -> Any:
     except json.JSONDecodeError as error:
         raise TallyInputError(
             path, f"line {error.lineno}", "JSON", f"not valid JSON: {error.msg}"
+        ) from None
+    except ValueError:  # a number beyond Python's 4,300-digit conversion limit
+        raise TallyInputError(
+            path, "file", "JSON", "a number in the file is too long"
+        ) from None
+    except RecursionError:
+        raise TallyInputError(
+            path, "file", "JSON", "the file nests arrays or objects too deeply"
         ) from None
 
 
@@ -227,14 +240,19 @@ def _cdf_record(
 def _rank_value(path: Path, pointer: str, value: Any) -> int:
     if isinstance(value, bool):
         raise TallyInputError(path, pointer, "Rank", "expected a positive integer")
+    text = str(value)
+    if len(text) > len(str(MAX_RANK_NUMBER)) + 2:  # cheap refusal of huge numbers
+        text = str(MAX_RANK_NUMBER + 1)
     try:
-        rank = int(str(value), 10)
+        rank = int(text, 10)
     except ValueError:
         raise TallyInputError(
             path, pointer, "Rank", "expected a positive integer"
         ) from None
-    if rank < 1:
-        raise TallyInputError(path, pointer, "Rank", "expected a positive integer")
+    if not 1 <= rank <= MAX_RANK_NUMBER:
+        raise TallyInputError(
+            path, pointer, "Rank", f"expected an integer from 1 to {MAX_RANK_NUMBER:,}"
+        )
     return rank
 
 
@@ -384,9 +402,19 @@ def iter_sheet_rows(
             row_number = 0
             try:
                 with sheet._get_source() as source:  # noqa: SLF001 - row-exact reading
+                    rows_read = 0
                     for _, element in iterparse(source):
                         if element.tag != _ROW_TAG:
                             continue
+                        rows_read += 1
+                        if rows_read > MAX_SHEET_ROWS:
+                            raise TallyInputError(
+                                path,
+                                f"sheet {title}",
+                                "rows",
+                                f"more than {MAX_SHEET_ROWS:,} rows "
+                                "(docs/reliability.md)",
+                            )
                         reference = element.get("r")
                         row_number = int(reference) if reference else row_number + 1
                         cells: dict[int, str] = {}

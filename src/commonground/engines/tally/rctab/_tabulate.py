@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .._errors import TallyConfigurationError, TallyInputError
+from .._limits import LIMITS, MAX_INPUT_BYTES
 from ._config import UWI, CvrSource, RctabConfig, load_config
 from ._records import (
     OVERVOTE,
@@ -29,6 +30,18 @@ ResolvedRanks = tuple[tuple[int, tuple[str, ...], tuple[str, ...]], ...]
 
 
 def _read_source(config: RctabConfig, source: CvrSource) -> list[RawRecord]:
+    try:
+        size = Path(source.path).stat().st_size
+    except OSError:
+        size = 0  # the reader reports the missing file
+    if size > MAX_INPUT_BYTES:
+        raise TallyInputError(
+            source.path,
+            "file",
+            "size",
+            f"{size:,} bytes; ballot files are read up to {MAX_INPUT_BYTES:,} "
+            "bytes (docs/reliability.md)",
+        )
     if source.provider == "cdf":
         _, records = read_cdf_json_records(source.path, source.contest_id)
         return records
@@ -110,6 +123,7 @@ def _groups(records: list[ResolvedRanks]) -> list[Group]:
 def run_tabulation(config: RctabConfig) -> list[PassResult]:
     """Count the contest: one result, or one per pass of multi-pass IRV."""
     records = read_all(config)
+    _check_limits(config, records)
     if config.winner_mode != "multiPassIrv":
         tabulation = Tabulation(
             config,
@@ -134,6 +148,31 @@ def run_tabulation(config: RctabConfig) -> list[PassResult]:
             break
         earlier = earlier + tuple(result.winners)
     return results
+
+
+def _check_limits(config: RctabConfig, records: list[ResolvedRanks]) -> None:
+    """The IRV/STV limits of ``count`` (``_limits``), before tabulating."""
+    limits = LIMITS["stv"] if config.number_of_winners > 1 else LIMITS["irv"]
+    candidates = len(config.candidates)
+    if candidates > limits.candidates:
+        raise TallyConfigurationError(
+            config.path,
+            "candidates",
+            "candidates",
+            f"{candidates:,} candidates; RCTab tabulation counts at most "
+            f"{limits.candidates:,} (docs/reliability.md)",
+        )
+    distinct = len(set(records))
+    longest = max((len(ranks) for ranks in records), default=0)
+    if distinct > limits.distinct_ballots or distinct * longest > limits.ballot_cells:
+        raise TallyInputError(
+            config.path,
+            "ballots",
+            "ballots",
+            f"{distinct:,} distinct ballots of up to {longest:,} ranks; RCTab "
+            f"tabulation counts at most {limits.distinct_ballots:,} distinct "
+            f"ballots and {limits.ballot_cells:,} cells (docs/reliability.md)",
+        )
 
 
 def report_prefix(config_path: Path) -> str:
