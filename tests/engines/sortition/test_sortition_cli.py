@@ -208,3 +208,38 @@ def test_negative_seed_and_panel_size_are_usage_errors(capsys):
             main([*_example_args(), *bad])
         assert caught.value.code == 2
         assert "must" in capsys.readouterr().err
+
+
+def test_progress_goes_to_stderr_and_quiet_silences_it(capsys):
+    assert main([*_example_args(), "--lottery-size", "10"]) == 0
+    captured = capsys.readouterr()
+    json.loads(captured.out)  # standard output stays pure JSON
+    lines = captured.err.splitlines()
+    assert lines and all(line.startswith("commonground sortition: [") for line in lines)
+    assert lines[-1].endswith("done")
+    assert main([*_example_args(), "--lottery-size", "10", "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_json_says_the_result_is_optimal(capsys):
+    out = _json(capsys, [*_example_args(), "--lottery-size", "10", "--quiet"])
+    assert out["status"] == "optimal" and out["gap"] == 0.0
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "soon", "inf"])
+def test_time_limit_must_be_a_positive_number_of_seconds(value, capsys):
+    with pytest.raises(SystemExit) as caught:
+        main([*_example_args(), "--time-limit", value])
+    assert caught.value.code == 2
+    assert "--time-limit" in capsys.readouterr().err
+
+
+def test_draw_subcommand_reports_a_recorded_gap(tmp_path, capsys):
+    path = tmp_path / "lottery.json"
+    path.write_bytes(
+        Lottery(panel_size=1, panels=(("a",), ("b",)), gap=0.0125).to_bytes()
+    )
+    assert main(["draw", str(path), "--draw", "3", "--format", "text"]) == 0
+    assert "may be up to 1.25% below the best possible" in capsys.readouterr().out
+    assert main(["draw", str(path), "--draw", "3"]) == 0
+    assert json.loads(capsys.readouterr().out)["lottery"]["gap"] == 0.0125

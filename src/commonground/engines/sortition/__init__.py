@@ -24,7 +24,9 @@ from ._model import (
     QuotaChange,
     SortitionError,
     SortitionInputError,
+    SortitionTimeLimitError,
 )
+from ._progress import Progress
 from ._selection import (
     ALGORITHMS,
     LOTTERY_FORMAT,
@@ -46,11 +48,13 @@ __all__ = [
     "InfeasibleQuotasError",
     "Lottery",
     "Person",
+    "Progress",
     "Quota",
     "QuotaChange",
     "SelectionResult",
     "SortitionError",
     "SortitionInputError",
+    "SortitionTimeLimitError",
     "Stats",
     "canonical_json",
     "check_people_panel",

@@ -1,4 +1,4 @@
-"""MAXIMIN and LEXIMIN distributions over panels by column generation.
+"""MAXIMIN and LEXIMIN distributions over panels.
 
 After Flanigan, Gölz, Gupta, Hennig and Procaccia, "Fair algorithms for selecting
 citizens' assemblies", Nature 596 (2021). Everything is computed per *type*
@@ -6,39 +6,30 @@ citizens' assemblies", Nature 596 (2021). Everything is computed per *type*
 type ``t``, ``c_t`` the number of people of the type, and a panel is the number
 ``x_t`` of people it takes from each type.
 
-First, ``uniform_design`` tries one integer program that gives everyone exactly
-``k / n`` (the best possible smallest probability, so the LEXIMIN answer when it
-exists). Otherwise the linear program over the panels found so far is
+The paper's method runs column generation stage by stage over panels: a linear
+program over the panels found so far, an integer program priced by its duals
+for the next panel, per LEXIMIN level. On hard pools (many types, tight quotas)
+that needs an integer program per panel of the final distribution and per stage,
+and it does not finish. This engine gets the same answer in another order:
 
-    maximise   z                     (MAXIMIN stage)  or  sum(s_t)  (raise test)
-    subject to sum_P lambda_P = 1,  lambda >= 0
-               sum_P lambda_P x_Pt / c_t  >=  z   (types not yet fixed)
-               sum_P lambda_P x_Pt / c_t  >=  f_t (types fixed at f_t)
+1. ``uniform_design``: when everyone can have exactly ``k / n`` (checked on the
+   relaxation first), one integer program finds panels that prove it.
+2. ``_relaxed.RelaxedLeximin``: the LEXIMIN point of the *relaxed* polytope of
+   expected seats per type (small linear programs, one variable per type).
+   Every level it reports is an upper bound for the true one.
+3. ``_decomposition.Decomposer``: write that point as a mixture of panels. If it
+   succeeds, the relaxed point is achievable, so it is the LEXIMIN point of the
+   panels too (the true optimum cannot beat the relaxed one): exact, and the
+   mixture is the distribution. If it fails, it returns an inequality every
+   mixture of panels meets and the point breaks (a cut, proved by HiGHS's integer
+   program); step 2 runs again with the cut, and so on.
 
-solved through its dual, one row per panel:
+MAXIMIN uses the same route: the LEXIMIN distribution maximises the smallest
+probability too.
 
-    minimise   yhat - sum_t f_t y_t
-    subject to sum_t y_t x_Pt / c_t <= yhat   for every known panel P
-               y >= 0, and sum of y over unfixed types >= 1 (or y_t >= 1 on the
-               types of the raise test)
-
-A panel whose weight ``sum_t y_t x_t / c_t`` exceeds ``yhat`` improves the
-program; the heaviest one is found by the integer program of ``PanelFinder``
-(pricing). When none exceeds it, the optimum over the known panels is the
-optimum over all panels. The probabilities ``lambda`` are the duals of the panel
-rows. Pricing is done at a point between the current ``y`` and the best ``y``
-seen so far (Wentges smoothing), falling back to the current ``y`` when that
-panel does not help, and every round also adds panels met on a random walk of
-swaps from the priced panel (``_neighbours``).
-
-LEXIMIN repeats stages. A stage maximises the smallest probability ``z`` of the
-types not yet fixed. Types with a positive weight ``y_t`` cannot rise above ``z``
-in any optimal distribution (complementary slackness), so they are fixed at
-``z``. The other types are tested with the raise test, which maximises the total
-amount by which they rise above ``z``: a type that rises stays free for the next
-stage, and when the test's optimum over the remaining ones is zero they are
-fixed too. (When the fixed and minimal probabilities already account for all
-``k`` seats, no one can rise and the test is skipped.)
+With a time limit, work that stops before step 3 succeeds falls back to the best
+mixture of the panels found so far for the smallest probability, and reports the
+certified gap to the bound of step 2.
 """
 
 from __future__ import annotations
@@ -49,49 +40,29 @@ from dataclasses import dataclass, field
 import highspy
 import numpy as np
 
+from ._decomposition import Cut, Decomposer
 from ._highs import PanelFinder, new_highs
 from ._instance import FloatArray, Instance, IntArray
-from ._model import SortitionError
-from ._neighbours import SwapWalker
+from ._model import SortitionError, SortitionTimeLimitError
+from ._progress import Budget, OutOfTime
+from ._relaxed import RelaxedLeximin, set_lp_tolerances
 
-#: tolerance on reduced costs: a panel must improve the program by more than this
-PRICING_TOLERANCE = 1e-10
-#: fixed probabilities are kept up to this slack, so round-off cannot make a stage
-#: infeasible
-FIX_SLACK = 1e-10
-#: a dual above this marks a type as tight
-DUAL_TOLERANCE = 1e-9
-#: a type that can rise by more than this above the stage minimum stays free
-RAISE_TOLERANCE = 1e-8
-MAX_ITERATIONS = 100_000
-#: seats left unexplained below this share of the panel mean every free type is
-#: at the minimum
-FULL_PANEL_TOLERANCE = 1e-8
-#: extra panels per pricing round, and swaps between them (see ``_neighbours``)
-WALK_PANELS = 150
-WALK_SPACING = 3
-#: after this many linear programs, fewer walk panels per round (most go unused)
-WALK_ROUNDS = 40
-LATE_WALK_PANELS = 30
-#: random panels to start from
-INITIAL_PANELS = 1000
-INITIAL_SPACING = 10
-#: the dual program drops panels idle for PRUNE_AFTER rounds once it has more
-#: than PRUNE_ABOVE panels per type
-PRUNE_ABOVE = 6.0
-PRUNE_AFTER = 3
 #: the uniform design is tried when it has at most this many variables, and for
 #: at most this many seconds
 DESIGN_MAX_VARIABLES = 200_000
 DESIGN_TIME_LIMIT = 60.0
 DESIGN_MAX_NODES = 1000
-#: weight of the best dual so far in the pricing point (0: plain pricing)
-SMOOTHING = 0.5
+#: every relaxed share within this of k / n: try the uniform design
+UNIFORM_TOLERANCE = 1e-7
+#: at most this many cuts before giving up
+MAX_CUTS = 500
+#: seconds for the fallback program once the time limit has passed
+BEST_KNOWN_TIME_LIMIT = 30.0
 
 
 @dataclass
 class FairnessTrace:
-    """What the column generation did, for the result's trace."""
+    """What the solver did, for the result's trace."""
 
     stages: list[tuple[float, int]] = field(default_factory=list)
     linear_programs: int = 0
@@ -99,6 +70,21 @@ class FairnessTrace:
     panels_generated: int = 0
     #: panels of the uniform design, when one settled the question (else 0)
     design_panels: int = 0
+    #: inequalities added to the relaxation (0: its LEXIMIN point was achievable)
+    cuts: int = 0
+    #: panels found by peeling, and restarts of the column generation behind it
+    peeled: int = 0
+    backtracks: int = 0
+    #: "optimal", or "time_limit" when the work stopped at the time limit
+    status: str = "optimal"
+    #: wall-clock seconds by kind of work: "relaxation" (its linear programs),
+    #: "linear", "integer" and "rounding" (while writing the point as panels);
+    #: for profiling only, never in the published result (it would not repeat)
+    seconds: dict[str, float] = field(default_factory=dict)
+    #: proven upper bound on the smallest probability, and how far the result's
+    #: smallest probability may be below the optimum (0 when optimal)
+    bound: float | None = None
+    gap: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -110,247 +96,29 @@ class TypeDistribution:
     shares: FloatArray  # (T,) selection probability of each person of a type
 
 
-class _ColumnGeneration:
-    def __init__(
-        self, instance: Instance, trace: FairnessTrace, rng: np.random.Generator
-    ) -> None:
-        self.instance = instance
-        self.finder = PanelFinder(instance)
-        self.walker = SwapWalker(instance)
-        self.rng = rng
-        self.trace = trace
-        self.panels: list[IntArray] = []
-        self._known: dict[bytes, int] = {}
-        #: panels in the last master program (``None``: all)
-        self.active: list[int] | None = None
-        self.inverse_counts = 1.0 / instance.counts.astype(float)
-
-    def add_panel(self, x: IntArray) -> bool:
-        return self.panel_index(x)[1]
-
-    def panel_index(self, x: IntArray) -> tuple[int, bool]:
-        """Index of panel ``x`` in ``self.panels`` and whether it is new."""
-        key = x.tobytes()
-        known = self._known.get(key)
-        if known is not None:
-            return known, False
-        index = len(self.panels)
-        self._known[key] = index
-        self.panels.append(x)
-        self.trace.panels_generated += 1
-        return index, True
-
-    def solve_dual(
-        self,
-        lower: FloatArray,
-        with_z: np.ndarray,
-        with_slack: np.ndarray,
-    ) -> tuple[float, FloatArray, FloatArray, float]:
-        """The same program solved through its dual, one row per panel.
-
-        ``minimise  yhat - sum_t lower_t y_t`` subject to
-        ``sum_t y_t x_Pt / c_t <= yhat`` for every panel P, ``y >= 0``, and
-        ``sum of y over the z rows >= 1`` (MAXIMIN stage) or ``y_t >= 1`` on the
-        slack rows (raise test). New panels are new rows, which the dual simplex
-        method takes from the previous basis. The panel rows' duals are the
-        probabilities ``lambda``.
-        """
-        type_count = self.instance.type_count
-        highs = new_highs()
-        highs.setOptionValue("presolve", "off")
-        highs.setOptionValue("simplex_strategy", 1)
-        inf = highs.inf
-        low = np.where(with_slack, 1.0, 0.0)
-        highs.addCols(
-            type_count,
-            -np.asarray(lower, dtype=float),
-            low,
-            np.full(type_count, inf),
-            0,
-            np.zeros(type_count, dtype=np.int32),
-            np.array([], dtype=np.int32),
-            np.array([]),
-        )
-        yhat = type_count
-        highs.addCol(1.0, -inf, inf, 0, np.array([], dtype=np.int32), np.array([]))
-        first_panel_row = 0
-        z_rows = np.flatnonzero(with_z).astype(np.int32)
-        if len(z_rows):
-            highs.addRow(1.0, inf, len(z_rows), z_rows, np.ones(len(z_rows)))
-            first_panel_row = 1
-
-        active: list[int] = (
-            list(range(len(self.panels))) if self.active is None else list(self.active)
-        )
-        idle = [0] * len(active)
-
-        def add_rows(indices: list[int]) -> None:
-            starts, columns, values = [], [], []
-            count = 0
-            for index in indices:
-                x = self.panels[index]
-                rows = np.flatnonzero(x)
-                starts.append(count)
-                columns.append(rows.astype(np.int32))
-                columns.append(np.array([yhat], dtype=np.int32))
-                values.append(x[rows] * self.inverse_counts[rows])
-                values.append(np.array([-1.0]))
-                count += len(rows) + 1
-            highs.addRows(
-                len(indices),
-                np.full(len(indices), -inf),
-                np.zeros(len(indices)),
-                count,
-                np.array(starts, dtype=np.int32),
-                np.concatenate(columns),
-                np.concatenate(values),
-            )
-
-        add_rows(active)
-        center: FloatArray | None = None
-        center_bound = np.inf
-        for _ in range(MAX_ITERATIONS):
-            highs.run()
-            self.trace.linear_programs += 1
-            if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-                raise SortitionError(
-                    "the linear program over panels could not be solved "
-                    f"({highs.modelStatusToString(highs.getModelStatus())})"
-                )
-            solution = highs.getSolution()
-            values = np.asarray(solution.col_value)
-            y = np.maximum(values[:type_count], 0.0)
-            ceiling = float(values[yhat])
-            threshold = ceiling + PRICING_TOLERANCE
-            # Price at a point between the best dual seen so far (the one with
-            # the lowest Lagrangian bound) and the current one (Wentges
-            # smoothing): it damps the oscillation of degenerate duals. If that
-            # panel does not improve the current program, price exactly.
-            if center is None:
-                center = y
-            improving: list[IntArray] = []
-            for alpha in (SMOOTHING, 0.0) if SMOOTHING > 0 else (0.0,):
-                point = alpha * center + (1.0 - alpha) * y
-                found = self.finder.best(point * self.inverse_counts)
-                self.trace.pricing_problems += 1
-                if not found:
-                    raise SortitionError("no panel satisfies the quotas")
-                bound = found[0][1] - float(np.dot(lower, point))
-                if bound < center_bound:
-                    center, center_bound = point, bound
-                improving = [
-                    x
-                    for x, _ in found
-                    if float(np.dot(x * self.inverse_counts, y)) > threshold
-                ]
-                if improving:
-                    break
-            if not improving:
-                break
-            weights = y * self.inverse_counts
-            best_value = float(np.dot(weights, improving[0]))
-            improving += self.walker.walk(
-                improving[0],
-                weights,
-                self.rng,
-                panels=WALK_PANELS
-                if self.trace.linear_programs <= WALK_ROUNDS
-                else LATE_WALK_PANELS,
-                spacing=WALK_SPACING,
-                floor=threshold + 0.5 * (best_value - threshold),
-            )
-            in_program = set(active)
-            fresh: list[int] = []
-            for x in improving:
-                index, _ = self.panel_index(x)
-                if index not in in_program:
-                    in_program.add(index)
-                    fresh.append(index)
-            if not fresh:
-                break
-            # Drop panels that have been slack and unused for a while, so the
-            # program stays small; they come back if pricing finds them again.
-            if len(active) > PRUNE_ABOVE * type_count:
-                duals = np.asarray(solution.row_dual)[first_panel_row:]
-                activity = np.asarray(solution.row_value)[first_panel_row:]
-                unused = (np.abs(duals) <= 1e-12) & (activity < -1e-9)
-                idle = [
-                    count + 1 if flag else 0
-                    for count, flag in zip(idle, unused, strict=True)
-                ]
-                drop = [row for row, count in enumerate(idle) if count >= PRUNE_AFTER]
-                if drop:
-                    highs.deleteRows(
-                        len(drop), np.array(drop, dtype=np.int32) + first_panel_row
-                    )
-                    keep = sorted(set(range(len(active))) - set(drop))
-                    active = [active[row] for row in keep]
-                    idle = [idle[row] for row in keep]
-            add_rows(fresh)
-            active += fresh
-            idle += [0] * len(fresh)
-        solution = highs.getSolution()
-        row_duals = np.asarray(solution.row_dual)
-        lambdas = np.zeros(len(self.panels))
-        lambdas[active] = np.abs(row_duals[first_panel_row:])
-        self.active = active
-        z = float(abs(row_duals[0])) if len(z_rows) else 0.0
-        values = np.asarray(solution.col_value)
-        objective = float(highs.getInfo().objective_function_value)
-        return objective, lambdas, np.maximum(values[:type_count], 0.0), z
-
-    def master(
-        self, lower: FloatArray, with_z: np.ndarray, with_slack: np.ndarray
-    ) -> tuple[float, FloatArray, FloatArray, float]:
-        """Optimise the master program over all panels (see the module notes).
-
-        ``lower[t]`` bounds type ``t``'s probability from below; ``with_z``
-        marks the types whose probability must also reach ``z`` (objective:
-        maximise ``z``), ``with_slack`` the types whose rise above ``lower`` is
-        maximised in total. Returns (objective, lambda per known panel, the
-        weight ``y_t`` of each type, z).
-        """
-        return self.solve_dual(lower, with_z, with_slack)
-
-    def shares_of(self, lambdas: FloatArray) -> FloatArray:
-        support = np.flatnonzero(lambdas > 0)
-        matrix = np.array([self.panels[i] for i in support], dtype=float)
-        return (lambdas[support] @ matrix) * self.inverse_counts
-
-
-def _initial_panels(generation: _ColumnGeneration) -> None:
-    weights = generation.inverse_counts.copy()
-    found = generation.finder.best(weights)
-    generation.trace.pricing_problems += 1
-    if not found:
-        raise SortitionError("no panel satisfies the quotas")
-    for x, _ in found:
-        generation.add_panel(x)
-    spread = generation.walker.walk(
-        found[0][0],
-        np.zeros_like(weights),
-        generation.rng,
-        panels=INITIAL_PANELS,
-        spacing=INITIAL_SPACING,
-    )
-    for x in spread:
-        generation.add_panel(x)
-
-
-def _finish(generation: _ColumnGeneration, lambdas: FloatArray) -> TypeDistribution:
-    weights = np.where(lambdas > 1e-12, lambdas, 0.0)
-    keep = np.flatnonzero(weights)
-    weights = weights[keep] / weights[keep].sum()
-    panels = np.array([generation.panels[i] for i in keep], dtype=np.int64)
-    instance = generation.instance
-    for panel in panels:
+def _distribution(
+    instance: Instance, panels: list[IntArray], weights: FloatArray
+) -> TypeDistribution:
+    """Merge repeated panels, check every one, compute the shares."""
+    merged: dict[bytes, tuple[IntArray, float]] = {}
+    for panel, weight in zip(panels, weights, strict=True):
+        if weight <= 0:
+            continue
         if not instance.panel_is_valid(panel):
             raise SortitionError("internal error: a panel breaks the quotas")
-    shares = (weights @ panels.astype(float)) * generation.inverse_counts
-    return TypeDistribution(panels=panels, probabilities=weights, shares=shares)
+        key = panel.tobytes()
+        previous = merged.get(key)
+        merged[key] = (panel, weight + (previous[1] if previous else 0.0))
+    matrix = np.array([panel for panel, _ in merged.values()], dtype=np.int64)
+    probabilities = np.array([weight for _, weight in merged.values()])
+    probabilities = probabilities / probabilities.sum()
+    shares = (probabilities @ matrix.astype(float)) / instance.counts
+    return TypeDistribution(panels=matrix, probabilities=probabilities, shares=shares)
 
 
-def uniform_design(instance: Instance, trace: FairnessTrace) -> TypeDistribution | None:
+def uniform_design(
+    instance: Instance, trace: FairnessTrace, budget: Budget
+) -> TypeDistribution | None:
     """Everyone at exactly k/n, if a small design achieves it; else ``None``.
 
     With ``g = gcd(n, k)``, look for ``m = n / g`` panels in which every person
@@ -371,7 +139,9 @@ def uniform_design(instance: Instance, trace: FairnessTrace) -> TypeDistribution
     if size > DESIGN_MAX_VARIABLES:
         return None
     highs = new_highs()
-    highs.setOptionValue("time_limit", DESIGN_TIME_LIMIT)
+    highs.setOptionValue(
+        "time_limit", max(min(DESIGN_TIME_LIMIT, budget.remaining()), 0.01)
+    )
     highs.setOptionValue("mip_max_nodes", DESIGN_MAX_NODES)
     highs.addVars(
         size, np.zeros(size), np.repeat(instance.counts.astype(float), panels)
@@ -420,69 +190,139 @@ def uniform_design(instance: Instance, trace: FairnessTrace) -> TypeDistribution
     return TypeDistribution(panels=unique, probabilities=probabilities, shares=shares)
 
 
-def maximin(
-    instance: Instance, rng: np.random.Generator, trace: FairnessTrace | None = None
-) -> TypeDistribution:
-    """A distribution maximising the smallest selection probability."""
-    trace = trace if trace is not None else FairnessTrace()
-    uniform = uniform_design(instance, trace)
-    if uniform is not None:
-        return uniform
-    generation = _ColumnGeneration(instance, trace, rng)
-    _initial_panels(generation)
+def _best_known(instance: Instance, panels: list[IntArray]) -> TypeDistribution | None:
+    """The mixture of known panels with the largest smallest probability.
+
+    Given at most ``BEST_KNOWN_TIME_LIMIT`` seconds: it runs after the time limit.
+    """
+    unique = list({panel.tobytes(): panel for panel in panels}.values())
+    if not unique:
+        return None
     type_count = instance.type_count
-    z, lambdas, _, _ = generation.master(
+    inverse = 1.0 / instance.counts.astype(float)
+    highs = new_highs()
+    set_lp_tolerances(highs)
+    highs.setOptionValue("time_limit", BEST_KNOWN_TIME_LIMIT)
+    inf = highs.inf
+    highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
+    highs.addRow(1.0, 1.0, 0, np.array([], dtype=np.int32), np.array([]))
+    highs.addRows(
+        type_count,
         np.zeros(type_count),
-        np.ones(type_count, dtype=bool),
-        np.zeros(type_count, dtype=bool),
+        np.full(type_count, inf),
+        0,
+        np.zeros(type_count, dtype=np.int32),
+        np.array([], dtype=np.int32),
+        np.array([]),
     )
-    trace.stages.append((z, type_count))
-    return _finish(generation, lambdas)
+    highs.addCol(
+        1.0,
+        0.0,
+        1.0,
+        type_count,
+        np.arange(1, type_count + 1, dtype=np.int32),
+        -np.ones(type_count),
+    )
+    starts, indices, values, count = [], [], [], 0
+    for panel in unique:
+        taken = np.flatnonzero(panel)
+        starts.append(count)
+        indices.append(np.concatenate([[0], taken + 1]).astype(np.int32))
+        values.append(np.concatenate([[1.0], panel[taken] * inverse[taken]]))
+        count += len(taken) + 1
+    highs.addCols(
+        len(unique),
+        np.zeros(len(unique)),
+        np.zeros(len(unique)),
+        np.full(len(unique), inf),
+        count,
+        np.array(starts, dtype=np.int32),
+        np.concatenate(indices),
+        np.concatenate(values),
+    )
+    highs.run()
+    if highs.getInfo().primal_solution_status != 2:
+        return None
+    lambdas = np.maximum(np.asarray(highs.getSolution().col_value)[1:], 0.0)
+    if lambdas.sum() <= 0:
+        return None
+    return _distribution(instance, unique, lambdas / lambdas.sum())
 
 
 def leximin(
-    instance: Instance, rng: np.random.Generator, trace: FairnessTrace | None = None
+    instance: Instance,
+    rng: np.random.Generator,
+    trace: FairnessTrace | None = None,
+    budget: Budget | None = None,
 ) -> TypeDistribution:
     """The distribution whose sorted probabilities are lexicographically largest."""
     trace = trace if trace is not None else FairnessTrace()
-    uniform = uniform_design(instance, trace)
-    if uniform is not None:
-        return uniform
-    generation = _ColumnGeneration(instance, trace, rng)
-    _initial_panels(generation)
-    type_count = instance.type_count
-    fixed = np.full(type_count, np.nan)
-    free = np.ones(type_count, dtype=bool)
-    no_rows = np.zeros(type_count, dtype=bool)
-    lambdas = np.array([1.0])
-    while free.any():
-        lower = np.where(free, 0.0, fixed - FIX_SLACK)
-        z, lambdas, duals, _ = generation.master(lower, free.copy(), no_rows)
-        tight = free & (duals > DUAL_TOLERANCE)
-        fixed[tight] = z
-        free &= ~tight
-        newly_fixed = int(tight.sum())
-        # Which of the remaining free types can rise above z at all? None can
-        # when the fixed and minimal shares already fill every seat.
-        undecided = free.copy()
-        seats = float(np.dot(np.where(free, z, np.nan_to_num(fixed)), instance.counts))
-        if seats >= instance.panel_size * (1 - FULL_PANEL_TOLERANCE):
-            fixed[free] = z
-            newly_fixed += int(free.sum())
-            free[:] = False
-            undecided[:] = False
-        while undecided.any():
-            lower = np.where(free, z - FIX_SLACK, fixed - FIX_SLACK)
-            _, lambdas, _, _ = generation.master(lower, no_rows, undecided)
-            shares = generation.shares_of(lambdas)
-            rises = undecided & (shares > z + RAISE_TOLERANCE)
-            if not rises.any():
-                fixed[undecided] = z
-                free &= ~undecided
-                newly_fixed += int(undecided.sum())
-                break
-            undecided &= ~rises
-        trace.stages.append((z, newly_fixed))
-        if newly_fixed == 0:
-            raise SortitionError("internal error: a LEXIMIN stage fixed no one")
-    return _finish(generation, lambdas)
+    budget = budget if budget is not None else Budget()
+    relaxed = RelaxedLeximin(instance)
+    finder = PanelFinder(instance)
+    decomposer = Decomposer(instance, finder, rng, budget)
+    try:
+        shares, levels = relaxed.leximin(budget)
+        trace.bound = levels[0][0]
+        n = float(instance.counts.sum())
+        if np.abs(shares - instance.panel_size / n).max() <= UNIFORM_TOLERANCE:
+            uniform = uniform_design(instance, trace, budget)
+            if uniform is not None:
+                return uniform
+        for _ in range(MAX_CUTS):
+            found = decomposer.decompose(shares)
+            if not isinstance(found, Cut):
+                trace.stages = levels
+                return _distribution(instance, found.panels, found.weights)
+            relaxed.add_cut(found.weights, found.bound)
+            trace.cuts += 1
+            shares, levels = relaxed.leximin(budget)
+            trace.bound = levels[0][0]
+        raise SortitionError(
+            f"the LEXIMIN distribution was not settled after {MAX_CUTS} cuts"
+        )
+    except OutOfTime:
+        limit = budget.time_limit
+        if trace.bound is None:
+            raise SortitionTimeLimitError(
+                f"stopped at the time limit ({limit:g} s) before any panel "
+                "distribution was found; allow more time"
+            ) from None
+        best = _best_known(instance, decomposer.seen)
+        if best is None:
+            raise SortitionTimeLimitError(
+                f"stopped at the time limit ({limit:g} s) before any panel "
+                "distribution was found; allow more time"
+            ) from None
+        trace.status = "time_limit"
+        trace.gap = max(trace.bound - float(best.shares.min()), 0.0)
+        trace.stages = [(float(best.shares.min()), instance.type_count)]
+        return best
+    finally:
+        trace.linear_programs += relaxed.linear_programs + (
+            decomposer.stats.linear_programs
+        )
+        trace.pricing_problems += decomposer.stats.integer_programs
+        trace.panels_generated += decomposer.stats.panels + decomposer.stats.peeled
+        trace.peeled += decomposer.stats.peeled
+        trace.backtracks += decomposer.stats.backtracks
+        stats = decomposer.stats
+        trace.seconds = {
+            "relaxation": round(relaxed.seconds, 3),
+            "linear": round(stats.linear_seconds, 3),
+            "integer": round(stats.integer_seconds, 3),
+            "rounding": round(stats.rounding_seconds, 3),
+        }
+
+
+def maximin(
+    instance: Instance,
+    rng: np.random.Generator,
+    trace: FairnessTrace | None = None,
+    budget: Budget | None = None,
+) -> TypeDistribution:
+    """A distribution maximising the smallest selection probability.
+
+    The LEXIMIN distribution is one (and costs no more to find here).
+    """
+    return leximin(instance, rng, trace, budget)

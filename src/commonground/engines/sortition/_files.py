@@ -7,6 +7,7 @@ import io
 from collections.abc import Sequence
 from pathlib import Path
 
+from ._input_limits import MAX_QUOTA_NUMBER, check_file, quoted
 from ._model import Person, Quota, SortitionInputError
 
 #: accepted quota headers: ours, and the one of the Nature paper's data
@@ -19,6 +20,7 @@ QUOTA_HEADERS = (
 def _rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """Header and (line number, fields) of every non-blank data row."""
     source = str(path)
+    check_file(path)
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except OSError as error:
@@ -27,6 +29,10 @@ def _rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
         ) from None
     except UnicodeDecodeError:
         raise SortitionInputError("not UTF-8 text", source=source) from None
+    if "\x00" in text:
+        raise SortitionInputError(
+            "binary data (a NUL character): not a CSV text file", source=source
+        )
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows: list[tuple[int, list[str]]] = []
     header: list[str] | None = None
@@ -67,15 +73,32 @@ def _rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
 
 
 def _integer(text: str, source: str, line: int, field: str) -> int:
+    if len(text) > len(str(MAX_QUOTA_NUMBER)) + 1:  # before Python's digit limit
+        raise SortitionInputError(
+            f"{quoted(text)} is not a whole number up to {MAX_QUOTA_NUMBER:,}",
+            source=source,
+            line=line,
+            field=field,
+        )
     try:
         value = int(text)
     except ValueError:
         raise SortitionInputError(
-            f"{text!r} is not a whole number", source=source, line=line, field=field
+            f"{quoted(text)} is not a whole number",
+            source=source,
+            line=line,
+            field=field,
         ) from None
     if value < 0:
         raise SortitionInputError(
             "must not be negative", source=source, line=line, field=field
+        )
+    if value > MAX_QUOTA_NUMBER:
+        raise SortitionInputError(
+            f"must be at most {MAX_QUOTA_NUMBER:,}",
+            source=source,
+            line=line,
+            field=field,
         )
     return value
 
@@ -196,7 +219,7 @@ def read_people(
                 )
         if person_id in first_line:
             raise SortitionInputError(
-                f"id {person_id!r} already used on line {first_line[person_id]}",
+                f"id {quoted(person_id)} already used on line {first_line[person_id]}",
                 source=source,
                 line=line,
                 field=header[id_at] if id_at is not None else "id",
@@ -206,9 +229,11 @@ def read_people(
         for feature, at in feature_at.items():
             value = fields[at]
             if value not in values_of[feature]:
+                known = sorted(values_of[feature])
+                shown = ", ".join(quoted(v)[1:-1] for v in known[:10])
+                more = f" and {len(known) - 10} more" if len(known) > 10 else ""
                 raise SortitionInputError(
-                    f"value {value!r} has no quota (known: "
-                    f"{', '.join(sorted(values_of[feature]))})",
+                    f"value {quoted(value)} has no quota (known: {shown}{more})",
                     source=source,
                     line=line,
                     field=header[at],

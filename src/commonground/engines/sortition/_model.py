@@ -88,3 +88,7 @@ class InfeasibleQuotasError(SortitionError):
 
     def __str__(self) -> str:
         return self.message
+
+
+class SortitionTimeLimitError(SortitionError):
+    """The time limit passed before any distribution over panels was found."""

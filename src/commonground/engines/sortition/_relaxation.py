@@ -20,7 +20,9 @@ def _household_count(instance: Instance) -> int:
     return singles + len(instance.households)
 
 
-def explain_infeasibility(instance: Instance) -> InfeasibleQuotasError:
+def explain_infeasibility(
+    instance: Instance, *, time_limit: float = float("inf")
+) -> InfeasibleQuotasError:
     """Build the error for quotas no panel satisfies.
 
     Solves the integer program: choose a panel and non-negative amounts by which
@@ -39,6 +41,7 @@ def explain_infeasibility(instance: Instance) -> InfeasibleQuotasError:
     type_count = instance.type_count
     quota_count = len(instance.quotas)
     highs = new_highs()
+    highs.setOptionValue("time_limit", max(min(time_limit, 1e6), 1.0))
     for t in range(type_count):
         highs.addVar(0.0, float(instance.counts[t]))
     for quota in instance.quotas:  # lowering of the minimum
@@ -77,9 +80,17 @@ def explain_infeasibility(instance: Instance) -> InfeasibleQuotasError:
         idx = np.array(house, dtype=np.int32)
         highs.addRow(-highs.inf, 1.0, len(idx), idx, np.ones(len(idx)))
     highs.run()
-    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+    status = highs.getModelStatus()
+    proven = status == highspy.HighsModelStatus.kOptimal
+    if not proven and highs.getInfo().primal_solution_status != 2:
         return InfeasibleQuotasError(
-            "the quotas cannot be met and no relaxation of them was found"
+            f"no panel of {k} from this pool meets every quota, and no relaxation "
+            "of the quotas was found"
+            + (
+                " within the time limit"
+                if status == highspy.HighsModelStatus.kTimeLimit
+                else ""
+            )
         )
     values = np.rint(np.asarray(highs.getSolution().col_value)).astype(np.int64)
     changes: list[QuotaChange] = []
@@ -117,7 +128,12 @@ def explain_infeasibility(instance: Instance) -> InfeasibleQuotasError:
     message = (
         f"no panel of {k} from this pool meets every quota. "
         f"Conflicting features: {', '.join(features)}. "
-        f"Smallest relaxation (total change {seats}): {steps}."
+        + (
+            f"Smallest relaxation (total change {seats}): {steps}."
+            if proven
+            else f"A relaxation (total change {seats}, the smallest one was not "
+            f"proven within the time limit): {steps}."
+        )
     )
     return InfeasibleQuotasError(
         message, conflicting_features=features, relaxation=tuple(changes)

@@ -13,7 +13,14 @@ import numpy as np
 from . import _fairness, _greedy, _lottery
 from ._highs import PanelFinder
 from ._instance import Instance, compile_instance
-from ._model import Person, Quota, SortitionError, SortitionInputError
+from ._model import (
+    Person,
+    Quota,
+    SortitionError,
+    SortitionInputError,
+    SortitionTimeLimitError,
+)
+from ._progress import Budget, OutOfTime, ProgressCallback
 from ._relaxation import explain_infeasibility
 
 ALGORITHMS = ("leximin", "maximin", "legacy")
@@ -55,13 +62,16 @@ class Lottery:
     panels: tuple[tuple[str, ...], ...]
     algorithm: str = ""
     seed: int = 0
+    #: when the selection stopped at its time limit: how far the smallest
+    #: probability may be below the optimum (recorded in the file); else None
+    gap: float | None = None
 
     @property
     def size(self) -> int:
         return len(self.panels)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        value: dict[str, Any] = {
             "format": LOTTERY_FORMAT,
             "algorithm": self.algorithm,
             "seed": self.seed,
@@ -69,6 +79,9 @@ class Lottery:
             "size": self.size,
             "panels": [list(panel) for panel in self.panels],
         }
+        if self.gap is not None:
+            value["gap"] = self.gap
+        return value
 
     def to_bytes(self) -> bytes:
         return canonical_json(self.to_json())
@@ -135,11 +148,13 @@ class Lottery:
             )
         seed = value.get("seed", 0)
         algorithm = value.get("algorithm", "")
+        gap = value.get("gap")
         return cls(
             panel_size=panel_size,
             panels=tuple(tuple(panel) for panel in panels),
             algorithm=algorithm if isinstance(algorithm, str) else "",
             seed=seed if isinstance(seed, int) else 0,
+            gap=float(gap) if isinstance(gap, int | float) else None,
         )
 
 
@@ -177,6 +192,11 @@ class SelectionResult:
     stats: Stats
     drawn: Draw | None
     trace: dict[str, Any] = field(default_factory=dict)
+    #: "optimal", or "time_limit" when the work stopped early (see ``gap``)
+    status: str = "optimal"
+    #: how far the smallest probability may be below the best possible, proven
+    #: by the solver's bound (0 when optimal)
+    gap: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         drawn = self.drawn
@@ -185,6 +205,8 @@ class SelectionResult:
             "algorithm": self.algorithm,
             "panel_size": self.panel_size,
             "seed": self.seed,
+            "status": self.status,
+            "gap": self.gap,
             "people": {
                 pid: {
                     "probability": self.probabilities[pid],
@@ -222,10 +244,19 @@ class SelectionResult:
         }
 
 
-def _check_feasible(instance: Instance) -> None:
+def _check_feasible(instance: Instance, budget: Budget) -> None:
     finder = PanelFinder(instance)
-    if not finder.best(np.zeros(instance.type_count)):
-        raise explain_infeasibility(instance)
+    try:
+        feasible = bool(
+            finder.best(np.zeros(instance.type_count), time_limit=budget.remaining())
+        )
+    except OutOfTime:
+        raise SortitionTimeLimitError(
+            "stopped at the time limit while checking that some panel meets every "
+            "quota; allow more time"
+        ) from None
+    if not feasible:
+        raise explain_infeasibility(instance, time_limit=budget.remaining())
 
 
 def select_panel(
@@ -238,8 +269,17 @@ def select_panel(
     seed: int = 0,
     random_number: int | None = None,
     legacy_draws: int = 10_000,
+    time_limit: float | None = None,
+    progress: ProgressCallback | None = None,
 ) -> SelectionResult:
     """Selection probabilities, distribution, uniform lottery and (optionally) draw.
+
+    ``time_limit`` (seconds, default none) bounds the work: LEXIMIN or MAXIMIN
+    stopped at the limit returns the best distribution over the panels found so
+    far, with ``status == "time_limit"`` and the proven ``gap`` on the smallest
+    probability (also written in the lottery file), or raises
+    :class:`SortitionTimeLimitError` when there is none yet. ``progress`` is
+    called now and then with a :class:`Progress` (about once a second).
 
     >>> from commonground.engines.sortition import Person, Quota, select_panel
     >>> people = [Person(str(i), {"gender": g}) for i, g in enumerate("ffmmmm")]
@@ -265,18 +305,24 @@ def select_panel(
         raise SortitionInputError(
             "the random number must not be negative", field="draw"
         )
+    if time_limit is not None and not time_limit > 0:
+        raise SortitionInputError(
+            "the time limit must be a positive number of seconds", field="time_limit"
+        )
+    budget = Budget(time_limit, progress)
     instance = compile_instance(people, quotas, panel_size)
-    _check_feasible(instance)
+    _check_feasible(instance, budget)
     rng = np.random.default_rng(seed)
     solver_rng, lottery_rng, order_rng = rng.spawn(3)
     trace: dict[str, Any] = {"types": instance.type_count}
+    status, gap = "optimal", 0.0
     if algorithm == "legacy":
         distribution = _greedy.legacy(instance, solver_rng, legacy_draws)
         trace["legacy_draws"] = legacy_draws
     else:
         fairness_trace = _fairness.FairnessTrace()
         solve = _fairness.leximin if algorithm == "leximin" else _fairness.maximin
-        distribution = solve(instance, solver_rng, fairness_trace)
+        distribution = solve(instance, solver_rng, fairness_trace, budget)
         trace.update(
             stages=[
                 {"minimum": z, "fixed": count} for z, count in fairness_trace.stages
@@ -285,7 +331,13 @@ def select_panel(
             integer_programs=fairness_trace.pricing_problems,
             panels_generated=fairness_trace.panels_generated,
             design_panels=fairness_trace.design_panels,
+            cuts=fairness_trace.cuts,
+            peeled=fairness_trace.peeled,
+            backtracks=fairness_trace.backtracks,
+            bound=fairness_trace.bound,
         )
+        status, gap = fairness_trace.status, fairness_trace.gap
+    budget.report("lottery", 0.0, "building the lottery")
     total = float(distribution.shares @ instance.counts)
     if abs(total - panel_size) > 1e-6 * panel_size:
         raise SortitionError(
@@ -311,9 +363,10 @@ def select_panel(
         panels=tuple(tuple(ids[row].tolist()) for row in seats),
         algorithm=algorithm,
         seed=seed,
+        gap=gap if status != "optimal" else None,
     )
     probabilities = dict(zip(instance.person_ids, person_share.tolist(), strict=True))
-    return SelectionResult(
+    result = SelectionResult(
         algorithm=algorithm,
         panel_size=panel_size,
         seed=seed,
@@ -339,4 +392,8 @@ def select_panel(
         ),
         drawn=None if random_number is None else lottery.draw(random_number),
         trace=trace,
+        status=status,
+        gap=gap,
     )
+    budget.report("done", 1.0, "done")
+    return result

@@ -3,12 +3,16 @@
     commonground sortition --people PEOPLE.csv --quotas QUOTAS.csv --panel-size K
         [--algorithm leximin|maximin|legacy] [--lottery-size M] [--seed S]
         [--draw R] [--id-column NAME] [--household-columns A,B]
+        [--time-limit SECONDS] [--quiet]
         [--format json|text] [--lottery-only] [--output FILE]
     commonground sortition draw LOTTERY.json --draw R [--format json|text]
 
 Everything is computed before anything is written, so a failure leaves no
-half-written output. Exit status: 0 success, 1 infeasible quotas or a solver
-failure, 2 bad input.
+half-written output. Progress goes to standard error (``--quiet`` silences it).
+A selection that reaches ``--time-limit`` (default 600 s) returns the best
+distribution found with its proven gap, says so on standard error and records
+the gap in the lottery file. Exit status: 0 success, 1 infeasible quotas, a
+solver failure or the time limit passed with nothing to show, 2 bad input.
 """
 
 from __future__ import annotations
@@ -23,10 +27,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ._files import read_people, read_quotas
+from ._input_limits import check_file, check_selection
 from ._model import InfeasibleQuotasError, SortitionError, SortitionInputError
+from ._progress import Progress
 from ._selection import ALGORITHMS, Lottery, SelectionResult, select_panel
 
 PROG = "commonground sortition"
+DEFAULT_TIME_LIMIT = 600.0
 
 
 def _random_number(text: str) -> int:
@@ -48,6 +55,16 @@ def _seed(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 0:
         raise argparse.ArgumentTypeError("must not be negative")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError("must be a positive number of seconds")
     return value
 
 
@@ -108,6 +125,18 @@ def _select_parser() -> argparse.ArgumentParser:
         default=10_000,
         help="simulated draws for --algorithm legacy",
     )
+    parser.add_argument(
+        "--time-limit",
+        type=_seconds,
+        default=DEFAULT_TIME_LIMIT,
+        help=(
+            "stop after this many seconds with the best distribution found and its "
+            f"proven gap (default {DEFAULT_TIME_LIMIT:g})"
+        ),
+    )
+    parser.add_argument(
+        "--quiet", action="store_true", help="no progress on standard error"
+    )
     parser.add_argument("--format", choices=("json", "text"), default="json")
     parser.add_argument(
         "--lottery-only",
@@ -156,6 +185,14 @@ def _text_report(result: SelectionResult) -> str:
         f"  smallest chance  {_percent(result.stats.minimum)}",
         f"  largest chance   {_percent(result.stats.maximum)}",
         f"  Gini coefficient {_percent(result.stats.gini)} (0% = everyone equal)",
+        *(
+            [
+                f"  STOPPED AT THE TIME LIMIT: the smallest chance may be up to "
+                f"{_percent(result.gap)} below the best possible (proven bound).",
+            ]
+            if result.status != "optimal"
+            else []
+        ),
         "",
         "Lowest chances",
     ]
@@ -221,19 +258,34 @@ def _error(message: str) -> None:
     print(f"{PROG}: error: {message}", file=sys.stderr)
 
 
+def _show_progress(progress: Progress) -> None:
+    print(
+        f"{PROG}: [{progress.elapsed:6.1f} s] {progress.message}",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
 def _run_draw(argv: Sequence[str]) -> int:
     args = _draw_parser().parse_args(list(argv))
     path = Path(args.lottery)
     try:
+        check_file(path)
         data = path.read_bytes()
     except OSError as error:
         _error(f"{path}: cannot read file ({error.strerror})")
+        return 2
+    except SortitionInputError as error:
+        _error(str(error))
         return 2
     try:
         lottery = Lottery.from_bytes(data, source=str(path))
         drawn = lottery.draw(args.draw)
     except SortitionInputError as error:
         _error(str(error))
+        return 2
+    except (ValueError, RecursionError):  # a 5,000-digit number; deep nesting
+        _error(f"{path}: not a lottery file (a number too long or nesting too deep)")
         return 2
     file_sha = hashlib.sha256(data).hexdigest()
     canonical = file_sha == lottery.sha256
@@ -243,6 +295,7 @@ def _run_draw(argv: Sequence[str]) -> int:
                 "size": lottery.size,
                 "sha256": file_sha,
                 "canonical": canonical,
+                "gap": lottery.gap,
             },
             "drawn": {
                 "random_number": drawn.random_number,
@@ -256,6 +309,11 @@ def _run_draw(argv: Sequence[str]) -> int:
             f"Lottery file {path}: {lottery.size} panels of {lottery.panel_size}",
             f"  SHA-256 {file_sha}",
         ]
+        if lottery.gap is not None:
+            lines.append(
+                "  computed with a time limit: its smallest chance may be up to "
+                f"{_percent(lottery.gap)} below the best possible"
+            )
         if not canonical:
             lines.append(
                 "  (the file is not in canonical form; its canonical SHA-256 is "
@@ -283,6 +341,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         people = read_people(
             args.people, quotas, id_column=args.id_column, household_columns=households
         )
+        check_selection(
+            people,
+            quotas,
+            panel_size=args.panel_size,
+            lottery_size=args.lottery_size,
+            algorithm=args.algorithm,
+            legacy_draws=args.legacy_draws,
+        )
         result = select_panel(
             people,
             quotas,
@@ -292,6 +358,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             seed=args.seed,
             random_number=args.draw,
             legacy_draws=args.legacy_draws,
+            time_limit=args.time_limit,
+            progress=None if args.quiet else _show_progress,
         )
     except SortitionInputError as error:
         _error(str(error))
@@ -302,6 +370,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SortitionError as error:
         _error(str(error))
         return 1
+    if result.status != "optimal":
+        print(
+            f"{PROG}: warning: stopped at the time limit ({args.time_limit:g} s): "
+            f"the smallest chance, {_percent(result.stats.minimum)}, may be up to "
+            f"{_percent(result.gap)} below the best possible (a proven bound); the "
+            "lottery file records this gap. Allow more time for the exact result.",
+            file=sys.stderr,
+        )
     if args.lottery_only:
         data = result.lottery.to_bytes()
     elif args.format == "json":
