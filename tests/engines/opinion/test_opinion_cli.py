@@ -232,3 +232,91 @@ def test_unknown_column_is_a_warning_on_stderr(
     assert (
         err == f"warning: {tmp_path / 'votes.csv'}:1: weight: unknown column, ignored\n"
     )
+
+
+# --- hostile input and limits (issue 17.9) -------------------------------------------
+
+
+def _refused(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    code, out, err = run(capsys, *args)
+    assert code == 2 and out == "", err
+    assert err.count("\n") == 1 and len(err) <= 310
+    assert "Traceback" not in err and "internal error" not in err
+    return err
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (HEADER + "a,s1,agree," + "9" * 30 + "\n", "out of range"),
+        (HEADER + "a,s1,agree,-" + "9" * 30 + "\n", "out of range"),
+        (HEADER + "a,s1,agree," + "9" * 5000 + "\n", "timestamp"),
+        (HEADER + "a," + "9" * 5000 + ",agree,\n", "characters in a statement id"),
+        (HEADER + 'a,"s1,agree,\n', "malformed CSV"),
+        ('{"votes": [1, 2, 3]}\n', "header"),
+        (HEADER + "a,s1,1e999,\n", "is not one of"),
+    ],
+    ids=[
+        "timestamp-past-64-bits",
+        "negative-timestamp-past-64-bits",
+        "5000-digit-timestamp",
+        "5000-digit-statement-id",
+        "truncated",
+        "json-instead-of-csv",
+        "odd-vote",
+    ],
+)
+def test_hostile_votes_files_exit_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], body: str, expected: str
+) -> None:
+    path = tmp_path / "votes.csv"
+    path.write_text(body, encoding="utf-8")
+    assert expected in _refused(capsys, str(path))
+
+
+def test_binary_and_oversized_files_exit_2_before_fitting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from commonground.engines.opinion.cli import LIMITS
+
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(bytes(range(256)) * 16)
+    assert "not UTF-8" in _refused(capsys, str(binary))
+    huge = tmp_path / "huge.csv"
+    with huge.open("wb") as handle:  # sparse: nothing is written to disk
+        handle.truncate(LIMITS.input_bytes + 1)
+    assert "input files are read up to" in _refused(capsys, str(huge))
+
+
+@pytest.mark.parametrize(
+    ("limit", "args", "expected"),
+    [
+        ({"votes": 95}, (), "96 vote rows"),
+        ({"participants": 11}, (), "12 participants"),
+        ({"statements": 7}, (), "8 statements"),
+        ({"polis_cells": 95}, ("--mode", "polis"), "96 participants x statements"),
+        (
+            {"replay_work": 96 * 10},
+            ("--mode", "polis", "--replay"),
+            "replay ticks x participants x statements",
+        ),
+    ],
+    ids=["votes", "participants", "statements", "polis-cells", "replay"],
+)
+def test_conversations_past_the_limits_are_refused_before_fitting(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    limit: dict[str, int],
+    args: tuple[str, ...],
+    expected: str,
+) -> None:
+    """12 participants x 8 statements = 96 votes (camps_csv); the limits are
+    lowered to just below that so the test stays small."""
+    from commonground.engines.opinion import cli
+
+    monkeypatch.setattr(cli, "LIMITS", cli.OpinionLimits(**limit))
+    err = _refused(capsys, str(camps_csv(tmp_path)), *args)
+    assert expected in err and "at most" in err
+    monkeypatch.setattr(cli, "LIMITS", cli.OpinionLimits())
+    assert run(capsys, str(camps_csv(tmp_path)), *args)[0] == 0

@@ -154,6 +154,60 @@ def test_parse_natural_refuses_long_signed_and_non_ascii_numbers(text, expected)
     assert parse_natural(text, 100) == expected
 
 
+# --- hostile files: every one is one line on stderr and exit code 3 -----------------
+
+H = "9" * 5000
+NAMES = '"A"\n"B"\n"t"\n'
+CDF_RANK = (
+    '{"Election": [{"@id": "e", "Contest": [{"@id": "c", "Name": "M", '
+    '"ContestSelection": [{"@id": "s1", "CandidateIds": ["k1"]}, '
+    '{"@id": "s2", "CandidateIds": ["k2"]}]}], "Candidate": [{"@id": "k1", '
+    '"Name": "A"}, {"@id": "k2", "Name": "B"}]}], "CVR": [{"CurrentSnapshotId": '
+    '"x", "CVRSnapshot": [{"@id": "x", "CVRContest": [{"ContestId": "c", '
+    '"CVRContestSelection": [{"ContestSelectionId": "s1", "SelectionPosition": '
+    '[{"Rank": 1000000000000, "HasIndication": "yes", "IsAllocable": "yes"}]}]}]}]}]}'
+)
+HOSTILE = {
+    "blt-weight": ("x.blt", f"2 1\n{H} 1 2 0\n0\n{NAMES}", "weight"),
+    "blt-header": ("x.blt", f"{H} 1\n1 1 0\n0\n{NAMES}", "header"),
+    "blt-seats": ("x.blt", f"2 {H}\n1 1 0\n0\n{NAMES}", "header"),
+    "blt-preference": ("x.blt", f"2 1\n1 {H} 0\n0\n{NAMES}", "preference"),
+    "blt-withdrawn": ("x.blt", f"2 1\n-{H}\n1 1 0\n0\n{NAMES}", "withdrawn"),
+    "blt-tie": ("x.blt", f"2 1\n[tie {H} 1]\n1 1 0\n0\n{NAMES}", "tie"),
+    "blt-truncated": ("x.blt", "3 1\n1 1 2 0\n2 2", "missing the 0 line"),
+    "blt-json": ("x.blt", '{"json": true}', "header"),
+    "csv-weight": ("x.csv", f"rank 1,rank 2,weight\nA,B,{H}\n", "weight"),
+    "csv-rank-header": ("x.csv", f"rank {H},rank 2\nA,B\n", "rank numbers"),
+    "csv-grid-value": ("x.csv", f"A,B\n{'9' * 4000},1\n", "not an integer"),
+    "csv-nul": ("x.csv", "rank 1,rank 2\nA\x00,B\n", "binary data"),
+    "csv-binary": ("x.csv", "\x00\x7f" * 3000, "binary data"),
+    "preflib-count": ("x.soi", f"# ALTERNATIVE NAME 1: A\n{H}: 1\n", "count"),
+    "preflib-label": ("x.soi", f"# ALTERNATIVE NAME {H}: A\n1: 1\n", "alternative"),
+    "cdf-deep": ("x.json", "[" * 100_000 + "]" * 100_000, "nests"),
+    "cdf-huge-number": ("x.json", '{"x": ' + H + "}", "too long"),
+    "cdf-rank": ("x.json", CDF_RANK, "Rank"),
+    "xlsx-not-a-zip": ("x.xlsx", "PK\x03\x04garbage", "cannot read workbook"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_hostile_ballot_files_exit_3_with_one_short_line(tmp_path, capsysbinary, case):
+    name, content, expected = HOSTILE[case]
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    started = time.perf_counter()
+    code, out, err = _cli(capsysbinary, str(path), "--method", "irv")
+    assert time.perf_counter() - started < 10
+    assert code == 3 and out == "", err
+    assert err.count("\n") == 1 and len(err) < 400, err
+    assert expected in err and "internal error" not in err
+
+
+def test_a_directory_is_not_a_ballot_file(tmp_path, capsysbinary):
+    code, _out, err = _cli(capsysbinary, str(tmp_path), "--method", "irv")
+    assert code == 3 and "not a regular file" in err
+
+
 # --- the benchmark at the limits ---------------------------------------------------
 
 # Each case: a method at its limits in its worst shape (the most candidates with
