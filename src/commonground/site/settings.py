@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "commonground.publishing",
     "commonground.decisions",
     "commonground.conversations",
+    "commonground.assemblies",
     "commonground.site",
 ]
 

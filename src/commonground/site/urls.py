@@ -22,6 +22,7 @@ urlpatterns = [
     path("onboarding/", include("commonground.onboarding.urls")),
     path("newsletters/", include("commonground.newsletters.urls")),
     path("conversations/", include("commonground.conversations.urls")),
+    path("assemblies/", include("commonground.assemblies.urls")),
     path("", include("commonground.publishing.urls")),
     path("", include("commonground.notifications.urls")),
     path("accounts/login/", RateLimitedLoginView.as_view(), name="account_login"),

@@ -1,0 +1,5 @@
+"""URLs of the assemblies app."""
+
+app_name = "assemblies"
+
+urlpatterns: list = []
