@@ -342,3 +342,28 @@ def test_visitor_form_over_http_mentions_privacy_and_confirm_page(
     client.post(path)
     assert Comment.objects.get().status == Comment.Status.HELD
     assert client.get("/discussion/confirm/garbage/").status_code == 400
+
+
+def test_behind_a_proxy_visitors_are_limited_by_their_own_address(
+    client, group, settings
+):
+    # Behind a TLS-terminating proxy every request has the proxy's REMOTE_ADDR:
+    # one noisy visitor must not use up the allowance of everyone else.
+    from commonground.discussion.views import thread_url
+
+    settings.COMMONGROUND_TRUSTED_PROXIES = 1
+
+    def post(forwarded: str, email: str) -> int:
+        return client.post(
+            thread_url(group),
+            {"name": "Sam", "email": email, "body": "Hello", "next": "/"},
+            REMOTE_ADDR="10.9.9.9",
+            HTTP_X_FORWARDED_FOR=forwarded,
+        ).status_code
+
+    for index in range(services.VISITOR_RATE_COUNT):
+        assert post("198.51.100.7", f"noisy{index}@example.org") == 302
+    assert post("198.51.100.7", "noisy-more@example.org") == 429
+    # a forged left-hand entry does not give the noisy client a new allowance
+    assert post("203.0.113.1, 198.51.100.7", "forged@example.org") == 429
+    assert post("198.51.100.8", "someone-else@example.org") == 302

@@ -22,6 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from commonground.core.actions import RefusalPage, run_action
+from commonground.core.clientip import client_address
 from commonground.members.models import Group
 from commonground.members.selectors import viewer_for
 
@@ -99,10 +100,6 @@ def _target_page(target: models.Model) -> str:
     return str(absolute()) if absolute is not None else thread_url(target)
 
 
-def _client_address(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR", ""))
-
-
 def _visitor_post(request: HttpRequest, target: models.Model) -> HttpResponse:
     """A visitor's comment: stored unconfirmed and a link emailed; the page says so."""
     form = VisitorCommentForm(request.POST)
@@ -126,7 +123,7 @@ def _visitor_post(request: HttpRequest, target: models.Model) -> HttpResponse:
                     parent=parent,
                     notify_replies=data["notify_replies"],
                     honeypot=data["website"],
-                    address=_client_address(request),
+                    address=client_address(request),
                 )
             except services.HoneypotFilled:
                 pass  # answered like a real comment: the robot learns nothing
@@ -404,7 +401,7 @@ def visitor_data_request(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.visitor_data_request(
-                email=form.cleaned_data["email"], address=_client_address(request)
+                email=form.cleaned_data["email"], address=client_address(request)
             )
         except services.VisitorRateLimited as error:
             form.add_error(None, str(error))
