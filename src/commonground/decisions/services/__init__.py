@@ -25,6 +25,7 @@ from .elections import (
     election_create,
     election_edit,
     election_open_now,
+    election_open_with_roll,
     elections_send_reminders,
 )
 from .errors import DecisionRefused, IntegrityMismatch
@@ -59,6 +60,7 @@ __all__ = [
     "election_create",
     "election_edit",
     "election_open_now",
+    "election_open_with_roll",
     "elections_count_due",
     "elections_due_for_count",
     "elections_seal_due",

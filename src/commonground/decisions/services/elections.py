@@ -4,7 +4,7 @@ opening them by hand, and reminding members who have not voted."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
@@ -174,6 +174,34 @@ def election_create(
     if election.opens_at is not None and election.opens_at <= now:
         sealing.seal(election, now)
         election.refresh_from_db()
+    return election
+
+
+@transaction.atomic
+def election_open_with_roll(
+    *, actor: User, group: Group, spec: ElectionSpec, member_ids: Sequence[int]
+) -> Election:
+    """Open a question in ``group`` now, on an explicit roll: exactly ``member_ids``.
+
+    For a body that votes on its own (a panel, a committee): the roll is sealed at
+    once with these members, whether or not they belong to the group, and nobody
+    else may cast. Counting, results and the seal work as for any question.
+    Raises PermissionDenied unless the actor runs the group's ballots, and
+    ValidationError for an empty roll or a closing time not in the future.
+    """
+    require_runner(actor, group)
+    require_live(group)
+    now = clock.now()
+    if not member_ids:
+        raise ValidationError({"roll": _("The roll needs at least one member.")})
+    if spec.closes_at is None or spec.closes_at <= now:
+        raise ValidationError({"closes_at": _("Voting must close in the future.")})
+    opening = replace(spec, opens_at=now)
+    election = create_election(
+        actor=actor, group=group, spec=opening, kind=Election.Kind.QUESTION
+    )
+    sealing.seal(election, now, roll=member_ids)
+    election.refresh_from_db()
     return election
 
 

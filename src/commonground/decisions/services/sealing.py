@@ -119,9 +119,13 @@ def candidates_from_nominations(election: Election) -> None:
     )
 
 
-def seal(election: Election, now: datetime) -> ElectionSeal:
+def seal(
+    election: Election, now: datetime, *, roll: Sequence[int] | None = None
+) -> ElectionSeal:
     """Freeze the definition and roll once, at or after opening; idempotent.
 
+    The roll is the group's eligible members (``roll_member_ids``), or exactly the
+    member ids in ``roll`` when the caller names them (``election_open_with_roll``).
     Runs inside the caller's transaction, holding the election row's lock.
     """
     election = locks.election_for_update(election.pk, with_group=True)
@@ -134,7 +138,7 @@ def seal(election: Election, now: datetime) -> ElectionSeal:
         candidates_from_nominations(election)
     election.seed = secrets.randbelow(2**31)
     election.save(update_fields=["seed"])
-    member_ids = roll_member_ids(election)
+    member_ids = roll_member_ids(election) if roll is None else sorted(set(roll))
     EligibleVoter.objects.bulk_create(
         [
             EligibleVoter(election=election, member_id=member_id)
