@@ -6,6 +6,7 @@ Nothing here returns a result before its election has closed and been counted.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -209,6 +210,17 @@ def election_page(
     if phase == "closed":
         page.result = published_result(election, now)
     return page
+
+
+def elections_voted_in(user: Any, election_ids: Sequence[int]) -> set[int]:
+    """Which of these elections ``user`` has voted in (turnout only, never how)."""
+    if not user.is_authenticated or not election_ids:
+        return set()
+    return set(
+        Participation.objects.filter(
+            member=user, election_id__in=election_ids
+        ).values_list("election_id", flat=True)
+    )
 
 
 def published_result(
