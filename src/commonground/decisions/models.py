@@ -384,6 +384,23 @@ class Participation(models.Model):
         return f"{self.member_id} voted in {self.election_id}"
 
 
+class PendingCastReceipt(models.Model):
+    """A cast's receipt email still to send: written in the cast's own transaction (so
+    a rolled-back cast tells no one and a committed one is never forgotten), turned
+    into the member's notification by the worker (``decisions.send_cast_receipts``)
+    and then deleted. It holds what the email will say, the tracker, and no choice;
+    the notification it becomes holds the same."""
+
+    election = models.ForeignKey(Election, on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    tracker = models.CharField(max_length=16)
+
+    def __str__(self) -> str:
+        return f"Receipt for {self.member_id} in {self.election_id}"
+
+
 def _new_ballot_id() -> uuid.UUID:
     return uuid.uuid4()
 

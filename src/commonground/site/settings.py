@@ -302,6 +302,11 @@ CELERY_TIMEZONE = TIME_ZONE
 # from its times, casting seals a due election and the results page counts a closed one.
 CELERY_BEAT_SCHEDULE = {
     "decisions-sweep": {"task": "decisions.sweep", "schedule": 60.0},
+    # Casts wake the sender themselves; this sends what a lost wake-up left behind.
+    "decisions-cast-receipts": {
+        "task": "decisions.send_cast_receipts",
+        "schedule": 60.0,
+    },
     "notifications-daily-digest": {
         "task": "notifications.send_daily_digests",
         "schedule": crontab(hour=7, minute=0),

@@ -44,8 +44,9 @@ def ballot_cast(
 
     Raises DecisionRefused (not open, closed, not eligible, already voted) or
     papers.PaperErrors (field-level problems). Nothing is stored on refusal.
-    A first cast runs three statements in its transaction: the locked state check,
-    the participation insert and the ballot insert.
+    A first cast runs four statements in its transaction: the locked state check,
+    the participation insert, the ballot insert and the receipt row (the worker
+    turns it into the email after the commit).
     """
     now = clock.now()
     phase = election.phase_at(now)
@@ -105,7 +106,7 @@ def _cast(
             election=election, payload=papers.serialise(paper), voter_token=token
         )
         tracker = tracker_code(ballot.id)
-        notifications.queue_cast_receipt(election.pk, member.pk, tracker)
+        notifications.queue_cast_receipt_row(election.pk, member.pk, tracker)
     return CastReceipt(tracker=tracker, replaced=replaced)
 
 

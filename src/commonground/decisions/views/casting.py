@@ -16,7 +16,7 @@ from commonground.members.http import MemberRequest
 
 from .. import papers, services
 from .elections import election_context
-from .lookups import election_for_viewer
+from .lookups import election_for_cast
 
 
 def _submitted_values(data: Any) -> dict[str, Any]:
@@ -46,7 +46,7 @@ def _ballot_response(
 @require_POST
 @never_cache
 def election_vote(request: MemberRequest, pk: int) -> HttpResponse:
-    election, viewer = election_for_viewer(request, pk)
+    election, viewer = election_for_cast(request, pk)
     try:
         receipt = services.ballot_cast(
             member=request.user, election=election, marks=request.POST

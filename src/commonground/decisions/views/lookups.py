@@ -32,6 +32,19 @@ def election_for_viewer(request: HttpRequest, pk: int) -> tuple[Election, Any]:
     return found
 
 
+def election_for_cast(request: HttpRequest, pk: int) -> tuple[Election, Any]:
+    """The election a member casts in, with its group only (the ballot box needs no
+    proposal or amendment; a page shown again after a refusal loads them lazily),
+    seen through the same rule as every other decisions page: 404 if not visible."""
+    election = Election.objects.select_related("group").filter(pk=pk).first()
+    if election is None:
+        raise Http404("No such ballot")
+    viewer = selectors.visible_group(request.user, election.group)
+    if viewer is None:
+        raise Http404("No such ballot")
+    return election, viewer
+
+
 def proposal_for_viewer(request: HttpRequest, pk: int) -> tuple[Proposal, Any]:
     found = selectors.proposal_for_viewer(request.user, pk)
     if found is None:
