@@ -21,7 +21,7 @@ def test_organiser_creates_a_draft_with_quotas_and_it_is_logged(group, organiser
     assert assembly.slug == "leeds-transport-assembly"
     assert Category.objects.filter(feature__assembly=assembly).count() == 4
     actions = list(AuditEntry.objects.values_list("action", flat=True))
-    assert "assembly.created" in actions and "assembly.quotas_set" in actions
+    assert "assembly.created" in actions and "assembly.quotas_changed" in actions
 
 
 def test_members_cannot_create_an_assembly(group, members):

@@ -75,6 +75,7 @@ def test_dashboard_panels_and_group_sections_come_in_order():
     assert sections == [
         "decisions",
         "conversations",
+        "assemblies",
         "articles",
         "members",
         "log",
@@ -94,6 +95,7 @@ def test_demo_seeds_run_in_installed_apps_order():
         "commonground.publishing.demo",
         "commonground.decisions.demo",
         "commonground.conversations.demo",
+        "commonground.assemblies.demo",
     ]
 
 

@@ -9,7 +9,7 @@ from commonground.core.capabilities import Label
 AUDIT_ACTIONS: dict[str, Label] = {
     "assembly.created": _("created an assembly"),
     "assembly.setting_changed": _("changed a setting of an assembly"),
-    "assembly.quotas_set": _("set the quotas of an assembly"),
+    "assembly.quotas_changed": _("set the quotas of an assembly"),
     "assembly.recruitment_opened": _("opened recruitment for an assembly"),
     "assembly.members_invited": _("invited a random sample of members to an assembly"),
     "assembly.registrant_removed": _("removed a person from an assembly's pool"),

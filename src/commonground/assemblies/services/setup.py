@@ -393,7 +393,7 @@ def quotas_set(*, actor: Any, assembly: Assembly, features: list[FeatureSpec]) -
         )
     audit_record(
         actor=actor,
-        action="assembly.quotas_set",
+        action="assembly.quotas_changed",
         target=assembly,
         group=assembly.group,
         data={
