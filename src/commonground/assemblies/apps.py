@@ -20,6 +20,29 @@ AUDIT_ACTIONS: dict[str, Label] = {
     "assembly.seat_dropped_out": _("recorded that a panel member dropped out"),
 }
 
+# The panel's deliberation (issue 16, item 4): organisers' acts under their name,
+# panel members' without one (services.deliberation).
+DELIBERATION_AUDIT_ACTIONS: dict[str, Label] = {
+    "assembly.deliberation_started": _("started an assembly's deliberation"),
+    "assembly.session_scheduled": _("scheduled a session of an assembly's panel"),
+    "assembly.session_changed": _("changed a session of an assembly's panel"),
+    "assembly.session_cancelled": _("cancelled a session of an assembly's panel"),
+    "assembly.recommendation_drafted": _("drafted a recommendation of a panel"),
+    "assembly.recommendation_edited": _("edited a draft recommendation of a panel"),
+    "assembly.panel_vote_opened": _("opened the panel's vote on recommendations"),
+    "assembly.recommendations_published": _(
+        "published a panel's recommendations and votes"
+    ),
+    "assembly.recommendation_proposed": _(
+        "sent a panel's recommendation to the membership as a proposal"
+    ),
+    "assembly.recommendation_balloted": _(
+        "sent a panel's recommendation to the membership as a ballot"
+    ),
+    "assembly.panel_welcomed": _("invited panel members without an account"),
+    "assembly.panel_seat_taken": _("a panel member took their seat"),
+}
+
 
 class AssembliesConfig(AppConfig):
     name = "commonground.assemblies"
@@ -31,7 +54,16 @@ class AssembliesConfig(AppConfig):
 
         # Importing the tasks registers them in every process: services queue them
         # by name.
-        from . import demo, notifications, rules, selectors, services, tasks  # noqa: F401
+        from . import (  # noqa: F401
+            deliberation_notifications,
+            demo,
+            notifications,
+            rules,
+            selectors,
+            services,
+            tasks,
+        )
+        from .services import deliberation_discussion
 
         register(
             Capability(
@@ -48,8 +80,10 @@ class AssembliesConfig(AppConfig):
                 ),
                 personal_data={"assemblies": selectors.personal_data_assemblies},
                 erase_personal_data=services.member_forget,
-                audit_actions=AUDIT_ACTIONS,
-                notification_kinds=notifications.NOTIFICATION_KINDS,
+                audit_actions={**AUDIT_ACTIONS, **DELIBERATION_AUDIT_ACTIONS},
+                notification_kinds=notifications.NOTIFICATION_KINDS
+                + deliberation_notifications.NOTIFICATION_KINDS,
+                discussion_rules=deliberation_discussion.DISCUSSION_RULES,
                 demo_seed=demo.seed,
                 archive_blockers=selectors.archive_blockers,
             )

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from . import views
+from .views import deliberation as panel_views
 
 app_name = "assemblies"
 
@@ -38,4 +39,67 @@ urlpatterns = [
         name="draw_file",
     ),
     path("<slug:slug>/seats/<int:pk>/drop-out/", views.seat_drop_out, name="drop_out"),
+]
+
+# The panel's deliberation (issue 16, item 4).
+urlpatterns += [
+    path("<slug:slug>/panel/", panel_views.panel, name="panel"),
+    path(
+        "<slug:slug>/panel/sessions/new/",
+        panel_views.session_new,
+        name="session_new",
+    ),
+    path(
+        "<slug:slug>/panel/sessions/<int:session_id>/",
+        panel_views.session,
+        name="session",
+    ),
+    path(
+        "<slug:slug>/panel/sessions/<int:session_id>/edit/",
+        panel_views.session_edit,
+        name="session_edit",
+    ),
+    path(
+        "<slug:slug>/panel/sessions/<int:session_id>/cancel/",
+        panel_views.session_cancel,
+        name="session_cancel",
+    ),
+    path(
+        "<slug:slug>/panel/recommendations/new/",
+        panel_views.recommendation_new,
+        name="recommendation_new",
+    ),
+    path(
+        "<slug:slug>/panel/recommendations/<int:recommendation_id>/edit/",
+        panel_views.recommendation_edit,
+        name="recommendation_edit",
+    ),
+    path(
+        "<slug:slug>/panel/recommendations/<int:recommendation_id>/vote/",
+        panel_views.panel_ballot,
+        name="panel_ballot",
+    ),
+    path(
+        "<slug:slug>/panel/vote/", panel_views.panel_vote_open, name="panel_vote_open"
+    ),
+    path(
+        "<slug:slug>/panel/publish/",
+        panel_views.recommendations_publish,
+        name="recommendations_publish",
+    ),
+    path(
+        "<slug:slug>/panel/join/<str:token>/",
+        panel_views.panel_join,
+        name="panel_join",
+    ),
+    path(
+        "<slug:slug>/recommendations/",
+        panel_views.recommendations,
+        name="recommendations",
+    ),
+    path(
+        "<slug:slug>/recommendations/<int:recommendation_id>/send/",
+        panel_views.recommendation_send,
+        name="recommendation_send",
+    ),
 ]

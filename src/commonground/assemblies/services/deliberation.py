@@ -265,7 +265,12 @@ def recommendation_draft(
     )
     title, text = _validated_recommendation(title, text)
     now = clock.now()
-    last = assembly.recommendations.aggregate(last=Max("number"))["last"] or 0
+    last = (
+        Recommendation.objects.filter(assembly=assembly).aggregate(last=Max("number"))[
+            "last"
+        ]
+        or 0
+    )
     recommendation = Recommendation.objects.create(
         assembly=assembly,
         number=last + 1,
