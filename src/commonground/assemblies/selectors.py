@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from commonground.core.capabilities import Label
@@ -225,9 +225,10 @@ def pool_overview(assembly: Assembly, *, with_problem: bool = True) -> PoolOverv
     )
 
 
-def pool_mapping(assembly: Assembly) -> list[Registrant]:
-    """Everyone registered, with name and pseudonym: organisers only."""
-    return list(Registrant.objects.filter(assembly=assembly).order_by("name", "id"))
+def pool_mapping(assembly: Assembly) -> QuerySet[Registrant]:
+    """Everyone registered, with name and pseudonym (a queryset to page through):
+    organisers only."""
+    return Registrant.objects.filter(assembly=assembly).order_by("name", "id")
 
 
 def draws(assembly: Assembly) -> list[Draw]:

@@ -80,9 +80,6 @@ def _draw_context(request: HttpRequest, slug: str, number: int) -> dict:
         "command": services.verify_command(full, assembly),
         "number_form": RandomNumberForm(),
         "seats": selectors.panel_seats(assembly) if can_manage else [],
-        "mapping": {r.pseudonym: r for r in selectors.pool_mapping(assembly)}
-        if can_manage
-        else {},
         "lottery_size": services.LOTTERY_SIZE,
         "seed": services.ENGINE_SEED,
     }

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,6 +24,8 @@ from ..forms import ReasonForm, RegistrationForm, SeedForm
 from ..models import Registrant
 from .lookups import assembly_for_manager, assembly_for_viewer
 from .setup import REFUSALS
+
+PEOPLE_PER_PAGE = 100
 
 
 @never_cache
@@ -196,7 +199,9 @@ def pool(request: MemberRequest, slug: str) -> HttpResponse:
             "group": assembly.group,
             "viewer": viewer,
             "overview": overview,
-            "people": selectors.pool_mapping(assembly),
+            "people": Paginator(
+                selectors.pool_mapping(assembly), PEOPLE_PER_PAGE
+            ).get_page(request.GET.get("page")),
             "seed_form": SeedForm(),
             "reason_form": ReasonForm(),
             "recruiting": assembly.status == "recruiting",
