@@ -110,3 +110,23 @@ def test_no_deliberation_page_shows_a_pseudonym(client):
         for page in pages:
             body = client.get(page).content.decode()
             assert not any(p in body for p in pseudonyms), (who, page)
+
+
+def test_an_organiser_sends_the_invitations_not_sent_yet(
+    client, django_capture_on_commit_callbacks
+):
+    setup = make_panel()
+    url = reverse("assemblies:panel_invite", args=[setup.assembly.slug])
+    client.force_login(setup.panel[0])
+    assert client.post(url).status_code == 404
+    assert not mail.outbox
+    client.force_login(setup.organiser)
+    space = reverse("assemblies:panel", args=[setup.assembly.slug])
+    assert "has not been invited yet" in client.get(space).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(url).status_code == 302
+    assert [message.to for message in mail.outbox] == [["walk-in@example.org"]]
+    assert AuditEntry.objects.get(action="assembly.panel_welcomed").actor_id == (
+        setup.organiser.pk
+    )
+    assert "has not been invited yet" not in client.get(space).content.decode()

@@ -175,3 +175,36 @@ def test_no_panel_space_before_the_draw_for_anyone_but_organisers(client):
     client.force_login(setup.organiser)
     response = client.get(reverse("assemblies:session_new", args=["transport"]))
     assert response.status_code == 200
+
+
+def test_the_panel_page_costs_the_same_queries_whatever_it_holds(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    setup = make_panel()
+    url = reverse("assemblies:panel", args=[setup.assembly.slug])
+    client.force_login(setup.panel[0])
+
+    def cost() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    panel_services.session_schedule(
+        actor=setup.organiser, assembly=setup.assembly, spec=_spec()
+    )
+    panel_services.recommendation_draft(
+        actor=setup.panel[0], assembly=setup.assembly, title="One", text="Text."
+    )
+    cost()  # warm the per-process caches (content types, the site's settings)
+    few = cost()
+    for index in range(4):
+        panel_services.session_schedule(
+            actor=setup.organiser,
+            assembly=setup.assembly,
+            spec=_spec(title=f"Session {index}"),
+        )
+        panel_services.recommendation_draft(
+            actor=setup.panel[1], assembly=setup.assembly, title=f"R{index}", text="T"
+        )
+    assert cost() == few

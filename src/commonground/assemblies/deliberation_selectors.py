@@ -107,6 +107,7 @@ class PanelSpace:
     can_open_vote: bool = False
     can_vote: bool = False
     can_publish: bool = False
+    can_invite: bool = False
     drafts: list[Recommendation] = field(default_factory=list)
     voting: list[Recommendation] = field(default_factory=list)
     decided: list[Recommendation] = field(default_factory=list)
@@ -114,6 +115,7 @@ class PanelSpace:
     panel: list[str] = field(default_factory=list)
     panel_size: int = 0
     waiting_to_join: int = 0
+    not_yet_invited: int = 0
 
 
 def sessions_for(access: PanelAccess) -> list[SessionItem]:
@@ -147,6 +149,7 @@ def panel_space(access: PanelAccess) -> PanelSpace:
     space.can_open_vote = panel_rules.can_open_panel_vote(access)
     space.can_vote = panel_rules.can_vote_as_panel(access)
     space.can_publish = panel_rules.can_publish_recommendations(access)
+    space.can_invite = panel_rules.is_organiser(access)
     recommendations = list(
         Recommendation.objects.filter(assembly=access.assembly).select_related(
             "election"
@@ -171,6 +174,11 @@ def panel_space(access: PanelAccess) -> PanelSpace:
         if seat.registrant.user is not None
     )
     space.waiting_to_join = sum(1 for seat in seats if seat.registrant.user is None)
+    space.not_yet_invited = sum(
+        1
+        for seat in seats
+        if seat.registrant.user is None and not hasattr(seat, "welcome")
+    )
     return space
 
 

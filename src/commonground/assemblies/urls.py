@@ -82,6 +82,7 @@ urlpatterns += [
     path(
         "<slug:slug>/panel/vote/", panel_views.panel_vote_open, name="panel_vote_open"
     ),
+    path("<slug:slug>/panel/invite/", panel_views.panel_invite, name="panel_invite"),
     path(
         "<slug:slug>/panel/publish/",
         panel_views.recommendations_publish,

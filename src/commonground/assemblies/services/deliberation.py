@@ -634,16 +634,22 @@ def panel_join_token(seat: PanelSeat) -> str:
 
 
 @transaction.atomic
-def panel_seats_welcome(*, assembly: Assembly) -> int:
+def panel_seats_welcome(*, assembly: Assembly, actor: Any = None) -> int:
     """Welcome every newly seated panel member, once per seat; returns how many.
 
     Someone from the open call without an account gets an email inviting them to
     sign in or create an account with the address they confirmed, and take their
     seat (members with an account were told by the draw itself).
     Idempotent (a ``PanelWelcome`` per seat): the draw calls it after seating the
-    panel, and again after a replacement draw.
+    panel, and again after a replacement draw; an organiser (``actor``) may also
+    send the invitations not sent yet from the panel's page.
     """
     assembly = Assembly.objects.select_related("group").get(pk=assembly.pk)
+    if actor is not None:
+        _require(
+            panel_rules.is_organiser(panel_selectors.panel_access(actor, assembly)),
+            _("Only the assembly's organisers invite the panel."),
+        )
     seats = list(
         panel_selectors.seated_seats(assembly)
         .filter(welcome__isnull=True)
@@ -665,7 +671,7 @@ def panel_seats_welcome(*, assembly: Assembly) -> int:
     )
     if seats:
         audit_record(
-            actor=None,
+            actor=actor,
             action="assembly.panel_welcomed",
             target=assembly,
             group=assembly.group,

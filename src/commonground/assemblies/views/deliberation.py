@@ -328,6 +328,24 @@ def panel_ballot(
 
 @login_required
 @require_POST
+def panel_invite(request: HttpRequest, slug: str) -> HttpResponse:
+    """An organiser sends the invitations to take a seat not sent yet."""
+    assembly, access = _panel_only(request, slug)
+    if not panel_rules.is_organiser(access):
+        raise Http404("No such page")
+    return run_action(
+        request,
+        lambda: panel_services.panel_seats_welcome(
+            assembly=assembly, actor=request.user
+        ),
+        success_message=_("The invitations are sent."),
+        redirect_to=_space_url(assembly),
+        refusals=REFUSALS,
+    )
+
+
+@login_required
+@require_POST
 def recommendations_publish(request: HttpRequest, slug: str) -> HttpResponse:
     assembly, _access = _panel_only(request, slug)
     return run_action(
