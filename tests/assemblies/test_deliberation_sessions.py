@@ -208,3 +208,27 @@ def test_the_panel_page_costs_the_same_queries_whatever_it_holds(client):
             actor=setup.panel[1], assembly=setup.assembly, title=f"R{index}", text="T"
         )
     assert cost() == few
+
+
+def test_a_reported_panel_comment_stays_out_of_the_groups_moderation_queue(client):
+    from commonground.discussion import services as discussion
+    from commonground.discussion.selectors import moderation_queue
+    from commonground.members.models import Role
+    from factories import make_role
+
+    setup = make_panel()
+    moderator = make_role(setup.assembly.group, Role.MODERATOR)
+    comment = discussion.comment_post(
+        author=setup.panel[0], target=setup.assembly, body="A heated remark."
+    )
+    discussion.comment_report(reporter=setup.panel[1], comment=comment, reason="Rude")
+    assert moderation_queue(setup.assembly.group) == []
+    client.force_login(moderator)
+    page = client.get(
+        reverse("discussion:moderation", args=[setup.assembly.group.slug])
+    )
+    assert "A heated remark." not in page.content.decode()
+    from commonground.discussion import rules as discussion_rules
+
+    assert not discussion_rules.can_moderate(moderator, setup.assembly)
+    assert discussion_rules.can_moderate(setup.organiser, setup.assembly)

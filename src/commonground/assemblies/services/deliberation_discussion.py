@@ -4,7 +4,9 @@ Named in the assemblies capability entry (``discussion_rules``). Only the seated
 panel members and the organisers read and write them (``deliberation_rules.
 can_discuss``); everyone else, signed in or not, finds no thread at all.
 Organisers moderate (a group moderator who is not on the panel cannot read it,
-so cannot moderate it either).
+so cannot moderate it either). The thread belongs to no group (``group_for`` is
+None): a reported comment must not reach the group's moderation queue, where
+moderators outside the panel would read it; organisers moderate in the thread.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ class PanelDiscussion:
         return "organiser"
 
     def group_for(self, target: Assembly | Session) -> Group | None:
-        return _assembly_of(target).group
+        return None
 
 
 DISCUSSION_RULES: dict[type, PanelDiscussion] = {
