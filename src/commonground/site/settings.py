@@ -151,14 +151,16 @@ _redis_url = os.environ.get("REDIS_URL", "")
 if _redis_url:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache, keeping one client per pool (core.cache).
+            "BACKEND": "commonground.core.cache.RedisCache",
             "LOCATION": _redis_url,
         }
     }
     # Sessions live in Redis: with SESSION_SAVE_EVERY_REQUEST (the idle timeout) a
     # database store would cost a write on every request. Account deletion still ends
-    # every session: the password hash the session is bound to is gone.
-    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    # every session: the password hash the session is bound to is gone. An unchanged
+    # session is refreshed with one EXPIRE rather than rewritten (core.sessions).
+    SESSION_ENGINE = "commonground.core.sessions"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
