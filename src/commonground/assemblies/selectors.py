@@ -147,23 +147,37 @@ def _pool_people(assembly: Assembly) -> list[Person]:
     ]
 
 
-def pool_problem(assembly: Assembly, seats: int | None = None) -> str:
-    """Why no panel can be drawn from the pool as it is now (with the smallest
-    relaxation), or "" when one can. Cached until the pool or quotas change."""
+def _pool_state(assembly: Assembly) -> tuple[str, dict[str, Any]]:
+    """A version of the pool and quotas (changes whenever either does) and the
+    registrants' counts, in two queries."""
     stats = Registrant.objects.filter(assembly=assembly).aggregate(
         n=Count("id"),
         last=Max("id"),
-        gone=Count("id", filter=Q(withdrawn_at__isnull=False)),
+        withdrawn=Count("id", filter=Q(withdrawn_at__isnull=False)),
         confirmed=Count("id", filter=Q(email_confirmed_at__isnull=False)),
+        consented=Count("id", filter=Q(consent_to_draw=True)),
+        unconfirmed=Count(
+            "id",
+            filter=Q(email_confirmed_at__isnull=True, withdrawn_at__isnull=True),
+        ),
     )
     rows = draw_services.quota_rows(assembly)
-    seats = assembly.panel_size if seats is None else seats
-    version = hashlib.sha256(repr((stats, rows, seats)).encode()).hexdigest()[:16]
+    state = repr((stats, rows, assembly.panel_size, assembly.one_per_household))
+    return hashlib.sha256(state.encode()).hexdigest()[:16], stats
+
+
+def pool_problem(assembly: Assembly, version: str | None = None) -> str:
+    """Why no panel can be drawn from the pool as it is now (with the smallest
+    relaxation), or "" when one can. Cached until the pool or quotas change."""
+    if version is None:
+        version, _stats = _pool_state(assembly)
     key = f"assemblies:feasible:{assembly.pk}:{version}"
     cached = cache.get(key)
     if cached is not None:
         return str(cached)
+    seats = assembly.panel_size
     people = _pool_people(assembly)
+    rows = draw_services.quota_rows(assembly)
     quota_list = [Quota(f, v, lo, hi) for f, v, lo, hi in rows]
     problem = ""
     if len(people) < seats:
@@ -179,29 +193,35 @@ def pool_problem(assembly: Assembly, seats: int | None = None) -> str:
     return problem
 
 
-def pool_overview(assembly: Assembly, *, with_problem: bool = True) -> PoolOverview:
-    """Counts per feature value in the pool against the quotas (organisers)."""
-    counts: dict[tuple[str, str], int] = {}
+def _pool_counts(assembly: Assembly, version: str) -> tuple[int, dict[str, int]]:
+    """People in the pool, and how many have each "feature=value" (cached until
+    the pool changes)."""
+    key = f"assemblies:pool-counts:{assembly.pk}:{version}"
+    cached = cache.get(key)
+    if cached is not None:
+        return int(cached[0]), dict(cached[1])
+    counts: dict[str, int] = {}
     total = 0
     for answers in draw_services.pool_queryset(assembly).values_list(
         "features", flat=True
     ):
         total += 1
-        for key, value in answers.items():
-            counts[(key, value)] = counts.get((key, value), 0) + 1
-    others = Registrant.objects.filter(assembly=assembly).aggregate(
-        unconfirmed=Count(
-            "id",
-            filter=Q(email_confirmed_at__isnull=True, withdrawn_at__isnull=True),
-        ),
-        withdrawn=Count("id", filter=Q(withdrawn_at__isnull=False)),
-    )
+        for name, value in answers.items():
+            counts[f"{name}={value}"] = counts.get(f"{name}={value}", 0) + 1
+    cache.set(key, (total, counts), FEASIBILITY_SECONDS)
+    return total, counts
+
+
+def pool_overview(assembly: Assembly, *, with_problem: bool = True) -> PoolOverview:
+    """Counts per feature value in the pool against the quotas (organisers)."""
+    version, stats = _pool_state(assembly)
+    total, counts = _pool_counts(assembly, version)
     k = max(assembly.panel_size, 1)
     features: list[FeatureCount] = []
     for feature in quotas(assembly):
         item = FeatureCount(feature.key, feature.label)
         for category in feature.categories.all():
-            pool = counts.get((feature.key, category.value), 0)
+            pool = counts.get(f"{feature.key}={category.value}", 0)
             item.categories.append(
                 CategoryCount(
                     value=category.value,
@@ -218,10 +238,10 @@ def pool_overview(assembly: Assembly, *, with_problem: bool = True) -> PoolOverv
         features.append(item)
     return PoolOverview(
         total=total,
-        unconfirmed=others["unconfirmed"],
-        withdrawn=others["withdrawn"],
+        unconfirmed=stats["unconfirmed"],
+        withdrawn=stats["withdrawn"],
         features=features,
-        problem=pool_problem(assembly) if with_problem else "",
+        problem=pool_problem(assembly, version) if with_problem else "",
     )
 
 
