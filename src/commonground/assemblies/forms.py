@@ -242,7 +242,7 @@ class RegistrationForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.feature_keys = []
+        self.feature_keys: list[tuple[str, str]] = []
         for feature in features:
             name = f"feature_{feature.key}"
             self.feature_keys.append((name, feature.key))
@@ -251,6 +251,11 @@ class RegistrationForm(forms.Form):
                 choices=[(c.value, c.label) for c in feature.categories.all()],
                 widget=forms.RadioSelect,
             )
+        self.order_fields(
+            ["name", "email", "address"]
+            + [name for name, _key in self.feature_keys]
+            + ["consent_to_draw", "consent_publish_name"]
+        )
         if signed_in:
             del self.fields["email"]
         if not households:

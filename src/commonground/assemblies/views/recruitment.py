@@ -71,7 +71,7 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
                     form.add_error(field if field in form.fields else None, errors)
             else:
                 form.add_error(None, error.messages)
-            status = 400
+            status = 0
         except (PermissionDenied, services.AssemblyRefused) as error:
             form.add_error(None, str(error))
             status = 403
@@ -89,7 +89,7 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
             )
             return redirect("assemblies:detail", assembly.slug)
     elif request.method == "POST":
-        status = 400
+        status = 0
     return render(
         request,
         "assemblies/register.html",
@@ -106,7 +106,8 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
                 if line.strip()
             ],
         },
-        status=status,
+        # A form to correct is a normal page (200); refusals keep their status.
+        status=status or 200,
     )
 
 
