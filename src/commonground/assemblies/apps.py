@@ -39,8 +39,10 @@ DELIBERATION_AUDIT_ACTIONS: dict[str, Label] = {
     "assembly.recommendation_balloted": _(
         "sent a panel's recommendation to the membership as a ballot"
     ),
-    "assembly.panel_welcomed": _("invited panel members without an account"),
-    "assembly.panel_seat_taken": _("a panel member took their seat"),
+    "assembly.panel_welcomed": _(
+        "invited people seated without an account to take their seats"
+    ),
+    "assembly.panel_seat_taken": _("recorded that a panel member took their seat"),
 }
 
 
