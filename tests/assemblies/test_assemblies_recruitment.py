@@ -273,3 +273,27 @@ def test_signed_tokens_do_not_cross_purposes(group, organiser):
     forged = signing.dumps({"r": person.pk, "p": "WRONG"}, salt=recruitment.PAGE_SALT)
     with pytest.raises(services.BadLink):
         services.registrant_from_page_token(forged)
+
+
+def test_members_assembly_of_a_private_group_is_hidden_from_outsiders(
+    client, group, organiser, outsider
+):
+    group.is_public = False
+    group.save()
+    members_only = open_assembly(group, organiser, kind="members", title="Members")
+    citizens = open_assembly(group, organiser, kind="citizens", title="Citizens")
+    client.force_login(outsider)
+    assert (
+        client.get(reverse("assemblies:detail", args=[members_only.slug])).status_code
+        == 404
+    )
+    assert (
+        client.get(reverse("assemblies:detail", args=[citizens.slug])).status_code
+        == 200
+    )
+
+
+def test_visitors_are_asked_to_sign_in_for_a_members_pool(client, group, organiser):
+    assembly = open_assembly(group, organiser, kind="members")
+    page = client.get(reverse("assemblies:register", args=[assembly.slug]))
+    assert "sign in to register" in page.content.decode()

@@ -12,7 +12,7 @@ from typing import Any
 
 from commonground.members.models import Role
 
-from .models import Assembly, Recruitment, Status
+from .models import Assembly, Kind, Recruitment, Status
 
 MANAGING_ROLES = frozenset({Role.ORGANISER, Role.ADMIN})
 
@@ -48,11 +48,14 @@ def can_manage(viewer: Any) -> bool:
 
 
 def can_see_assembly(viewer: Any, assembly: Assembly) -> bool:
-    """Its public page: anyone once recruitment opened (a citizens' panel is public
-    business); a draft only its organisers."""
+    """Its public page (and its draws): a draft only its organisers; a citizens'
+    assembly anyone (it is public business); a members' assembly whoever may see
+    the group's assemblies."""
     if assembly.status == Status.DRAFT:
         return can_manage(viewer)
-    return True
+    if assembly.kind == Kind.CITIZENS:
+        return True
+    return can_see_group_assemblies(viewer)
 
 
 def can_edit_setup(viewer: Any, assembly: Assembly) -> bool:

@@ -72,7 +72,7 @@ def _draw_context(request: HttpRequest, slug: str, number: int) -> dict:
         "viewer": viewer,
         "draw": full,
         "can_manage": can_manage,
-        "polling": full.status in ("committed", "running") and full.status == "running",
+        "polling": full.status == "running",
         "probabilities": selectors.published_probabilities(full),
         "panel_names": selectors.panel_public_names(assembly)
         if full.status == "done"

@@ -99,6 +99,10 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
             "viewer": viewer,
             "form": form,
             "open_now": open_now,
+            "recruiting": rules.recruitment_is_open(assembly, now),
+            "needs_sign_in": not open_now
+            and not signed_in
+            and rules.recruitment_is_open(assembly, now),
             "signed_in": signed_in,
             "exclusions": [
                 line.strip()
