@@ -277,3 +277,18 @@ def test_only_organisers_send_and_only_adopted_recommendations(client):
     assert response.status_code == 404
     adopted.refresh_from_db()
     assert adopted.proposal is None
+
+
+def test_a_vote_closing_in_the_past_opens_nothing():
+    from django.core.exceptions import ValidationError
+
+    setup = make_panel()
+    _drafts(setup)
+    with pytest.raises(ValidationError):
+        panel_services.panel_vote_open(
+            actor=setup.organiser,
+            assembly=setup.assembly,
+            closes_at=timezone.now() - timedelta(minutes=5),
+        )
+    assert not Recommendation.objects.exclude(status=RecommendationStatus.DRAFT)
+    assert not Recommendation.objects.exclude(election=None).exists()

@@ -351,22 +351,7 @@ def panel_vote_open(
             _("No panel member has taken their seat yet: nobody could vote.")
         )
     for recommendation in drafts:
-        election = decisions.election_open_with_roll(
-            actor=actor,
-            group=assembly.group,
-            member_ids=roll,
-            spec=decisions.ElectionSpec(
-                title=_ballot_title(assembly, recommendation),
-                description=_("The panel's vote: only its members vote.")
-                + "\n\n"
-                + recommendation.text,
-                method="yes_no",
-                options=list(YES_NO_ABSTAIN),
-                closes_at=closes_at,
-                quorum_percent=ADOPTION_QUORUM_PERCENT,
-                majority_percent=ADOPTION_MAJORITY_PERCENT,
-            ),
-        )
+        election = _open_panel_ballot(actor, assembly, recommendation, roll, closes_at)
         recommendation.election = election
         recommendation.status = RecommendationStatus.VOTING
         recommendation.save(update_fields=["election", "status"])
@@ -389,6 +374,35 @@ def panel_vote_open(
         closes_at=closes_at,
     )
     return drafts
+
+
+def _open_panel_ballot(
+    actor: Any,
+    assembly: Assembly,
+    recommendation: Recommendation,
+    roll: list[int],
+    closes_at: datetime,
+) -> Any:
+    """One recommendation's yes/no/abstain ballot, on the panel's roll."""
+    try:
+        return decisions.election_open_with_roll(
+            actor=actor,
+            group=assembly.group,
+            member_ids=roll,
+            spec=decisions.ElectionSpec(
+                title=_ballot_title(assembly, recommendation),
+                description=_("The panel's vote: only its members vote.")
+                + "\n\n"
+                + recommendation.text,
+                method="yes_no",
+                options=list(YES_NO_ABSTAIN),
+                closes_at=closes_at,
+                quorum_percent=ADOPTION_QUORUM_PERCENT,
+                majority_percent=ADOPTION_MAJORITY_PERCENT,
+            ),
+        )
+    except decisions.DecisionRefused as refusal:
+        raise AssemblyRefused(refusal.message) from None
 
 
 def _ballot_title(assembly: Assembly, recommendation: Recommendation) -> str:
