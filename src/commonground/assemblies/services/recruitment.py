@@ -312,7 +312,7 @@ def registrant_remove(*, actor: Any, registrant: Registrant, reason: str) -> Reg
             target=assembly,
             group=assembly.group,
             reason=reason,
-            data={"pseudonym": registrant.pseudonym},
+            data={"registrant": registrant.pk},
         )
     return registrant
 
