@@ -152,6 +152,11 @@ def test_organisers_see_the_mapping(client, drawn, organiser):
     pages = _pages(client, assembly)
     pool = pages[reverse("assemblies:pool", args=[assembly.slug])]
     assert sorted(_links(pool, people)) == sorted(p.name for p in people)
+    # ... with each person's chance beside their name.
+    draw = assembly.draws.get()
+    first = min(people, key=lambda p: p.name)
+    row = next(c for c in _chunks(pool) if first.name in c and first.pseudonym in c)
+    assert f"{draw.result['probabilities'][first.pseudonym]:.6f}" in row
 
 
 def test_personal_data_export_holds_only_the_members_own_registration(drawn, members):

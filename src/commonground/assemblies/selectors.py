@@ -251,6 +251,19 @@ def pool_mapping(assembly: Assembly) -> QuerySet[Registrant]:
     return Registrant.objects.filter(assembly=assembly).order_by("name", "id")
 
 
+def latest_probabilities(assembly: Assembly) -> dict[str, float]:
+    """Each pseudonym's chance in the latest finished draw it was part of
+    (organisers read it beside names)."""
+    chances: dict[str, float] = {}
+    for result in (
+        Draw.objects.filter(assembly=assembly, status=DrawStatus.DONE)
+        .order_by("number")
+        .values_list("result", flat=True)
+    ):
+        chances.update((result or {}).get("probabilities", {}))
+    return chances
+
+
 def draws(assembly: Assembly) -> list[Draw]:
     return list(
         Draw.objects.filter(assembly=assembly)

@@ -196,6 +196,11 @@ def _withdraw(request: HttpRequest, registrant: Registrant, token: str) -> HttpR
 def pool(request: MemberRequest, slug: str) -> HttpResponse:
     assembly, viewer = assembly_for_manager(request, slug)
     overview = selectors.pool_overview(assembly)
+    people = Paginator(selectors.pool_mapping(assembly), PEOPLE_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    chances = selectors.latest_probabilities(assembly)
+    rows = [(person, chances.get(person.pseudonym)) for person in people]
     return render(
         request,
         "assemblies/pool.html",
@@ -204,9 +209,9 @@ def pool(request: MemberRequest, slug: str) -> HttpResponse:
             "group": assembly.group,
             "viewer": viewer,
             "overview": overview,
-            "people": Paginator(
-                selectors.pool_mapping(assembly), PEOPLE_PER_PAGE
-            ).get_page(request.GET.get("page")),
+            "people": people,
+            "rows": rows,
+            "drawn": bool(chances),
             "seed_form": SeedForm(),
             "reason_form": ReasonForm(),
             "recruiting": assembly.status == "recruiting",
