@@ -297,3 +297,14 @@ def test_visitors_are_asked_to_sign_in_for_a_members_pool(client, group, organis
     assembly = open_assembly(group, organiser, kind="members")
     page = client.get(reverse("assemblies:register", args=[assembly.slug]))
     assert "sign in to register" in page.content.decode()
+
+
+def test_a_member_registering_twice_is_told_so(client, group, organiser, members):
+    assembly = open_assembly(group, organiser, kind="members")
+    client.force_login(members[0])
+    form = {k: v for k, v in FORM.items() if k != "email"}
+    url = reverse("assemblies:register", args=[assembly.slug])
+    client.post(url, form)
+    response = client.post(url, form, follow=True)
+    assert "You were already registered." in response.content.decode()
+    assert Registrant.objects.count() == 1

@@ -22,6 +22,7 @@ from .draws import (
 from .errors import AssemblyRefused, HoneypotFilled, RegistrationRateLimited
 from .privacy import member_forget
 from .recruitment import (
+    CONFIRM_DAYS,
     BadLink,
     invitation_sample,
     members_invite,
@@ -45,6 +46,7 @@ from .setup import (
 )
 
 __all__ = [
+    "CONFIRM_DAYS",
     "ENGINE_SEED",
     "LOTTERY_SIZE",
     "SETTING_NAMES",

@@ -76,8 +76,13 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
             form.add_error(None, str(error))
             status = 403
         if status == 200:
-            if signed_in and registrant is not None:
-                messages.success(request, _("You are in the pool."))
+            if signed_in:
+                messages.success(
+                    request,
+                    _("You are in the pool.")
+                    if registrant is not None
+                    else _("You were already registered."),
+                )
                 return redirect("assemblies:my_page", assembly.slug)
             messages.success(
                 request,
@@ -85,7 +90,7 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
                     "Almost there: we have emailed you a link. You are in the pool "
                     "once you follow it (within %(days)d days)."
                 )
-                % {"days": 3},
+                % {"days": services.CONFIRM_DAYS},
             )
             return redirect("assemblies:detail", assembly.slug)
     elif request.method == "POST":
