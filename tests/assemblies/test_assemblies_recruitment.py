@@ -308,3 +308,22 @@ def test_a_member_registering_twice_is_told_so(client, group, organiser, members
     response = client.post(url, form, follow=True)
     assert "You were already registered." in response.content.decode()
     assert Registrant.objects.count() == 1
+
+
+def test_group_overview_asks_members_to_join_and_lists_draws(group, organiser, members):
+    from commonground.core.capabilities import group_overview
+    from commonground.members.selectors import viewer_for
+
+    assembly = open_assembly(group, organiser)
+    overview = group_overview(group, viewer_for(members[0], group))
+    assert [item.text for item in overview.needs_you] == [
+        f"Join the pool of the assembly: {assembly.title}"
+    ]
+    register(assembly, "Member", "female", "old", user=members[0])
+    assert not group_overview(group, viewer_for(members[0], group)).needs_you
+    fill_pool(assembly)
+    from assemblies.assembly_support import run_draw
+
+    run_draw(organiser, assembly, "5")
+    activity = group_overview(group, viewer_for(members[1], group)).activity
+    assert f"Panel drawn in public: {assembly.title}" in [str(a.text) for a in activity]

@@ -78,6 +78,7 @@ class AssembliesConfig(AppConfig):
                         visible=rules.can_see_group_assemblies,
                         order=37,
                         count=selectors.group_open_count,
+                        overview=selectors.group_overview,
                     ),
                 ),
                 personal_data={"assemblies": selectors.personal_data_assemblies},

@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from commonground.core.capabilities import Label
+from commonground.core.capabilities import Activity, GroupOverview, Label, NeedsYou
 from commonground.engines.sortition import Person, Quota
 
 from . import rules
@@ -52,6 +54,51 @@ def group_assemblies(group: Any, viewer: Any) -> list[Assembly]:
 
 def group_open_count(group: Any, viewer: Any) -> int:
     return Assembly.objects.filter(group=group, status__in=OPEN_STATUSES).count()
+
+
+def group_overview(group: Any, viewer: Any) -> GroupOverview:
+    """Pools this member may still join, and the latest draws (two queries)."""
+    needs: list[NeedsYou] = []
+    now = timezone.now()
+    if getattr(viewer.user, "is_authenticated", False) and viewer.is_member:
+        recruiting = (
+            Assembly.objects.filter(group=group, status=Status.RECRUITING)
+            .filter(
+                Q(recruitment_closes_at__isnull=True) | Q(recruitment_closes_at__gt=now)
+            )
+            .exclude(
+                Exists(
+                    Registrant.objects.filter(assembly=OuterRef("pk"), user=viewer.user)
+                )
+            )
+            .order_by("recruitment_closes_at", "-created_at")[:5]
+        )
+        needs += [
+            NeedsYou(
+                text=_("Join the pool of the assembly: %(title)s")
+                % {"title": assembly.title},
+                url=reverse("assemblies:detail", args=[assembly.slug]),
+                due=assembly.recruitment_closes_at,
+            )
+            for assembly in recruiting
+            if assembly.recruitment == "open_call"
+        ]
+    activity = [
+        Activity(
+            when=draw.finished_at,
+            text=_("Panel drawn in public: %(title)s") % {"title": draw.assembly.title},
+            url=reverse("assemblies:draw", args=[draw.assembly.slug, draw.number]),
+        )
+        for draw in Draw.objects.filter(
+            assembly__group=group, status=DrawStatus.DONE, finished_at__isnull=False
+        )
+        .exclude(assembly__status=Status.DRAFT)
+        .select_related("assembly")
+        .only("number", "finished_at", "assembly__title", "assembly__slug")
+        .order_by("-finished_at")[:5]
+        if draw.finished_at is not None
+    ]
+    return GroupOverview(needs_you=needs, activity=activity)
 
 
 def archive_blockers(group: Any) -> list[Label]:
