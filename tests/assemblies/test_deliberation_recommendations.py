@@ -292,3 +292,24 @@ def test_a_vote_closing_in_the_past_opens_nothing():
         )
     assert not Recommendation.objects.exclude(status=RecommendationStatus.DRAFT)
     assert not Recommendation.objects.exclude(election=None).exists()
+
+
+def test_the_dashboard_shows_my_panels_and_the_votes_waiting_for_me(client):
+    setup = make_panel()
+    _drafts(setup, 2)
+    (first, _second) = _open_vote(setup)
+    panel_services.panel_ballot_cast(
+        member=setup.panel[0], recommendation=first, choice="yes"
+    )
+    client.force_login(setup.panel[0])
+    page = client.get(reverse("core:dashboard")).content.decode()
+    assert "Leeds transport assembly" in page
+    assert "1 recommendation waits for your vote" in page
+    client.force_login(setup.panel[1])
+    assert "2 recommendations wait for your vote" in (
+        client.get(reverse("core:dashboard")).content.decode()
+    )
+    client.force_login(setup.member)
+    page = client.get(reverse("core:dashboard")).content.decode()
+    assert "Leeds transport assembly" not in page
+    assert "You do not sit on an assembly panel" in page

@@ -70,7 +70,7 @@ def test_registering_again_replaces_and_unregister_forgets():
 
 def test_dashboard_panels_and_group_sections_come_in_order():
     panels = [panel.key for panel in capabilities.dashboard_panels()]
-    assert panels == ["memberships", "applications", "decisions"]
+    assert panels == ["memberships", "applications", "decisions", "assembly_panels"]
     sections = [section.key for section in capabilities.group_sections()]
     assert sections == [
         "decisions",

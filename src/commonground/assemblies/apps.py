@@ -52,12 +52,18 @@ class AssembliesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from commonground.core.capabilities import Capability, GroupSection, register
+        from commonground.core.capabilities import (
+            Capability,
+            DashboardPanel,
+            GroupSection,
+            register,
+        )
 
         # Importing the tasks registers them in every process: services queue them
         # by name.
         from . import (  # noqa: F401
             deliberation_notifications,
+            deliberation_selectors,
             demo,
             notifications,
             rules,
@@ -87,6 +93,15 @@ class AssembliesConfig(AppConfig):
                 notification_kinds=notifications.NOTIFICATION_KINDS
                 + deliberation_notifications.NOTIFICATION_KINDS,
                 discussion_rules=deliberation_discussion.DISCUSSION_RULES,
+                dashboard_panels=(
+                    DashboardPanel(
+                        key="assembly_panels",
+                        title=_("Assembly panels you sit on"),
+                        template="assemblies/deliberation/dashboard.html",
+                        context=deliberation_selectors.dashboard_panel_seats,
+                        order=35,
+                    ),
+                ),
                 demo_seed=demo.seed,
                 archive_blockers=selectors.archive_blockers,
             )

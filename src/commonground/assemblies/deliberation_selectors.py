@@ -9,6 +9,7 @@ meet in the same room would know them).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -189,6 +190,34 @@ def published_recommendations(assembly: Assembly) -> list[Recommendation]:
             assembly=assembly, published_at__isnull=False
         ).select_related("proposal", "ballot")
     )
+
+
+def dashboard_panel_seats(request: Any) -> dict[str, Any]:
+    """The member's dashboard: the panels they sit on, each with the recommendations
+    waiting for their vote. Three queries whatever the numbers."""
+    user = request.user
+    seats = list(
+        PanelSeat.objects.filter(status=SeatStatus.SEATED, registrant__user=user)
+        .select_related("assembly")
+        .order_by("-assembly__created_at", "-assembly_id")[:10]
+    )
+    voting = list(
+        Recommendation.objects.filter(
+            assembly_id__in=[seat.assembly_id for seat in seats],
+            status=RecommendationStatus.VOTING,
+            election__isnull=False,
+        ).values_list("assembly_id", "election_id")
+    )
+    voted = elections_voted_in(user, [election_id for _a, election_id in voting])
+    waiting = Counter(
+        assembly_id for assembly_id, election_id in voting if election_id not in voted
+    )
+    return {
+        "panels": [
+            {"assembly": seat.assembly, "waiting": waiting[seat.assembly_id]}
+            for seat in seats
+        ]
+    }
 
 
 def recommendation_for_proposal(proposal_id: int) -> Recommendation | None:
