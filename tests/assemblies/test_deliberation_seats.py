@@ -130,3 +130,15 @@ def test_an_organiser_sends_the_invitations_not_sent_yet(
         setup.organiser.pk
     )
     assert "has not been invited yet" not in client.get(space).content.decode()
+
+
+def test_the_data_export_holds_the_recommendations_a_member_drafted():
+    from commonground.core.capabilities import exported_sections
+
+    setup = make_panel()
+    panel_services.recommendation_draft(
+        actor=setup.panel[2], assembly=setup.assembly, title="Trams", text="Build."
+    )
+    (mine,) = exported_sections(setup.panel[2])["assembly_recommendations"]
+    assert mine["title"] == "Trams" and mine["number"] == 1
+    assert exported_sections(setup.panel[0])["assembly_recommendations"] == []

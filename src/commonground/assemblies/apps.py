@@ -87,7 +87,12 @@ class AssembliesConfig(AppConfig):
                         overview=selectors.group_overview,
                     ),
                 ),
-                personal_data={"assemblies": selectors.personal_data_assemblies},
+                personal_data={
+                    "assemblies": selectors.personal_data_assemblies,
+                    "assembly_recommendations": (
+                        deliberation_selectors.personal_data_recommendations
+                    ),
+                },
                 erase_personal_data=services.member_forget,
                 audit_actions={**AUDIT_ACTIONS, **DELIBERATION_AUDIT_ACTIONS},
                 notification_kinds=notifications.NOTIFICATION_KINDS

@@ -220,6 +220,22 @@ def dashboard_panel_seats(request: Any) -> dict[str, Any]:
     }
 
 
+def personal_data_recommendations(user: Any) -> list[dict[str, Any]]:
+    """The recommendations the member drafted for a panel (their words)."""
+    return [
+        {
+            "assembly": recommendation.assembly.title,
+            "number": recommendation.number,
+            "title": recommendation.title,
+            "text": recommendation.text,
+            "drafted_at": recommendation.created_at.isoformat(),
+        }
+        for recommendation in Recommendation.objects.filter(
+            drafted_by=user
+        ).select_related("assembly")
+    ]
+
+
 def recommendation_for_proposal(proposal_id: int) -> Recommendation | None:
     """The recommendation a proposal came from (the link back), if any."""
     return (
