@@ -232,3 +232,22 @@ def test_a_reported_panel_comment_stays_out_of_the_groups_moderation_queue(clien
 
     assert not discussion_rules.can_moderate(moderator, setup.assembly)
     assert discussion_rules.can_moderate(setup.organiser, setup.assembly)
+
+
+def test_materials_and_recommendations_are_safe_markdown(client):
+    setup = make_panel()
+    hostile = "<script>alert(1)</script> [x](javascript:alert(2)) <img src=x onerror=alert(3)>"
+    session = panel_services.session_schedule(
+        actor=setup.organiser,
+        assembly=setup.assembly,
+        spec=_spec(materials=hostile, materials_public=True),
+    )
+    recommendation = panel_services.recommendation_draft(
+        actor=setup.panel[0], assembly=setup.assembly, title="<b>T</b>", text=hostile
+    )
+    for html in (session.materials_html, recommendation.text_html):
+        # Shown as text, never as markup: no script, no handler, no script link.
+        assert "<script" not in html and "<img" not in html
+        assert 'href="javascript' not in html
+    page = client.get(session.get_absolute_url()).content.decode()
+    assert "<script>alert(1)" not in page
