@@ -313,3 +313,31 @@ def test_the_dashboard_shows_my_panels_and_the_votes_waiting_for_me(client):
     page = client.get(reverse("core:dashboard")).content.decode()
     assert "Leeds transport assembly" not in page
     assert "You do not sit on an assembly panel" in page
+
+
+def test_sending_as_a_ballot_from_the_page_links_both_ways(client):
+    setup = make_panel()
+    recommendation = _published(setup)
+    client.force_login(setup.organiser)
+    url = reverse(
+        "assemblies:recommendation_send", args=[setup.assembly.slug, recommendation.pk]
+    )
+    refused = client.post(url, {"send_as": "ballot"})  # no closing time
+    assert refused.status_code == 302
+    recommendation.refresh_from_db()
+    assert recommendation.ballot is None
+    closes = (timezone.localtime() + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M")
+    response = client.post(url, {"send_as": "ballot", "closes_at": closes})
+    recommendation.refresh_from_db()
+    election = recommendation.ballot
+    assert election is not None
+    assert response["Location"] == reverse(
+        "decisions:election_detail", args=[election.pk]
+    )
+    ballot_page = client.get(response["Location"]).content.decode()
+    assert "#recommendation-1" in ballot_page
+    back = client.get(
+        reverse("assemblies:recommendations", args=[setup.assembly.slug])
+    ).content.decode()
+    assert reverse("decisions:election_detail", args=[election.pk]) in back
+    assert AuditEntry.objects.filter(action="assembly.recommendation_balloted").exists()
