@@ -16,7 +16,7 @@ from commonground.members.http import MemberRequest
 
 from .. import papers, services
 from .elections import election_context
-from .lookups import election_for_cast
+from .lookups import election_for_cast, election_for_viewer
 
 
 def _submitted_values(data: Any) -> dict[str, Any]:
@@ -54,17 +54,22 @@ def election_vote(request: MemberRequest, pk: int) -> HttpResponse:
     except papers.PaperErrors as errors:
         # A form shown again with its errors answers 200, as Django forms do; the
         # summary and each field say what to fix.
+        election, viewer = election_for_viewer(request, pk)
         values = _submitted_values(request.POST)
         context = election_context(
             request, election, viewer, errors=errors, values=values
         )
         return _ballot_response(request, context, status=200)
     except services.DecisionRefused as refusal:
+        election, viewer = election_for_viewer(request, pk)
         context = election_context(request, election, viewer, refusal=refusal.message)
         return _ballot_response(request, context, status=refusal.status)
-    template = (
-        "decisions/partials/receipt.html" if request.htmx else "decisions/receipt.html"
-    )
+    if request.htmx:
+        # The fragment links back to the ballot: the election's id is all it reads.
+        template = "decisions/partials/receipt.html"
+    else:
+        election, viewer = election_for_viewer(request, pk)
+        template = "decisions/receipt.html"
     return render(
         request,
         template,

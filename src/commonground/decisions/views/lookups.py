@@ -32,11 +32,28 @@ def election_for_viewer(request: HttpRequest, pk: int) -> tuple[Election, Any]:
     return found
 
 
+# What a cast reads of the election and its group: the times, the paper's shape and the
+# re-vote option, and what the visibility rule needs. Sealing reads the row again.
+CAST_FIELDS = (
+    "method",
+    "max_score",
+    "allow_revote",
+    "nominations_open_at",
+    "nominations_close_at",
+    "opens_at",
+    "closes_at",
+    "group__path",
+    "group__is_public",
+)
+
+
 def election_for_cast(request: HttpRequest, pk: int) -> tuple[Election, Any]:
-    """The election a member casts in, with its group only (the ballot box needs no
-    proposal or amendment; a page shown again after a refusal loads them lazily),
-    seen through the same rule as every other decisions page: 404 if not visible."""
-    election = Election.objects.select_related("group").filter(pk=pk).first()
+    """The election a member casts in, reading only what the cast needs (a page shown
+    afterwards reads it in full with ``election_for_viewer``), seen through the same
+    rule as every other decisions page: 404 if not visible."""
+    election = (
+        Election.objects.select_related("group").only(*CAST_FIELDS).filter(pk=pk)
+    ).first()
     if election is None:
         raise Http404("No such ballot")
     viewer = selectors.visible_group(request.user, election.group)
