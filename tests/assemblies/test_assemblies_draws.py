@@ -259,6 +259,12 @@ def test_draw_page_shows_progress_then_the_result_and_the_command(
     assert "every 2s" not in page
     assert "commonground sortition --people pool-1.csv --quotas quotas-1.csv" in page
     assert "--draw 42" in page
+    probabilities = client.get(
+        reverse("assemblies:draw_file", args=[assembly.slug, 1, "probabilities"])
+    ).content.decode()
+    rows = probabilities.splitlines()
+    assert rows[0] == "id,probability,drawn" and len(rows) == 13
+    assert sum(int(row.rsplit(",", 1)[1]) for row in rows[1:]) == 4
     for name in ("pool", "quotas", "lottery"):
         file = client.get(
             reverse("assemblies:draw_file", args=[assembly.slug, 1, name])

@@ -72,6 +72,7 @@ def _pages(client, assembly, extra=()):
         reverse("assemblies:draw_file", args=[assembly.slug, 1, "pool"]),
         reverse("assemblies:draw_file", args=[assembly.slug, 1, "quotas"]),
         reverse("assemblies:draw_file", args=[assembly.slug, 1, "lottery"]),
+        reverse("assemblies:draw_file", args=[assembly.slug, 1, "probabilities"]),
         reverse("assemblies:pool", args=[assembly.slug]),
         reverse("assemblies:my_page", args=[assembly.slug]),
         *extra,

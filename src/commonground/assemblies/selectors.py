@@ -348,6 +348,18 @@ def published_probabilities(draw: Draw) -> list[tuple[str, float, bool]]:
     ]
 
 
+def probabilities_file(draw: Draw) -> bytes | None:
+    """The published probabilities as CSV (None before the draw is done)."""
+    if not draw.result:
+        return None
+    lines = ["id,probability,drawn"]
+    lines += [
+        f"{pseudonym},{probability!r},{int(drawn)}"
+        for pseudonym, probability, drawn in published_probabilities(draw)
+    ]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
 def panel_public_names(assembly: Assembly) -> list[str]:
     """Names of the seated panel members who agreed to publication, sorted (never
     beside their pseudonyms)."""

@@ -129,7 +129,8 @@ def draw_requeue(request: MemberRequest, slug: str, number: int) -> HttpResponse
 
 
 def draw_file(request: HttpRequest, slug: str, number: int, name: str) -> HttpResponse:
-    """The published files: pool-N.csv, quotas-N.csv and lottery-N.json."""
+    """The published files: pool-N.csv, quotas-N.csv, lottery-N.json and, once
+    drawn, probabilities-N.csv (pseudonym, probability, drawn)."""
     assembly, _viewer = assembly_for_viewer(request, slug)
     draw = selectors.draw_by_number(assembly, number, files=True)
     if draw is None:
@@ -138,6 +139,11 @@ def draw_file(request: HttpRequest, slug: str, number: int, name: str) -> HttpRe
         "pool": (draw.pool_file, "text/csv; charset=utf-8", "csv"),
         "quotas": (draw.quotas_file, "text/csv; charset=utf-8", "csv"),
         "lottery": (draw.lottery_file, "application/json", "json"),
+        "probabilities": (
+            selectors.probabilities_file(draw),
+            "text/csv; charset=utf-8",
+            "csv",
+        ),
     }
     if name not in files:
         raise Http404("No such file")
