@@ -108,3 +108,22 @@ def test_public_draw_page(page, new_page, axe_check):
     plain = new_page(java_script_enabled=False)
     plain.goto(f"/assemblies/{assembly.slug}/draws/{draw.number}/")
     assert draw.pool_sha256 in plain.content()
+
+
+def test_draw_page_follows_the_progress_and_shows_the_result(page, monkeypatch):
+    from commonground.assemblies import services
+    from commonground.assemblies.services import draws as draw_services
+
+    group, organiser = _setup()
+    assembly = open_assembly(group, organiser)
+    fill_pool(assembly)
+    draw = services.draw_commit(actor=organiser, assembly=assembly)
+    # No worker picks it up: the test runs the task itself once the page polls.
+    monkeypatch.setattr(draw_services, "queue_run", lambda draw_id: None)
+    services.draw_start(actor=organiser, draw=draw, random_number="1234")
+    page.goto(f"/assemblies/{assembly.slug}/draws/{draw.number}/")
+    assert page.locator("#draw-status[hx-trigger]").count() == 1
+    assert page.locator("progress").is_visible()
+    services.draw_run(draw_id=draw.pk)
+    page.get_by_role("heading", name="3. The result").wait_for(timeout=10_000)
+    assert page.locator("#draw-status[hx-trigger]").count() == 0
