@@ -115,15 +115,15 @@ def _their_leximin(
 @pytest.mark.parametrize("seed", [0, 1])
 def test_our_leximin_is_at_least_sortition_algorithms_leximin(seed, caplog):
     # Their LEXIMIN needs Gurobi (the pip package's size-limited licence is
-    # enough for these pools); skipped where gurobipy is not installed. It stops
-    # its column generation once no panel improves a stage by more than
-    # EPS = 0.0005 and solves its stages by barrier without crossover, so above
-    # the first level its vector can fall short of the exact one by up to about
-    # 1e-2 (measured: 1.6e-4 and 1.2e-2 on these two pools), and a few 1e-6
-    # above it where earlier levels were fixed a hair low. So: the smallest
+    # enough for these pools). It stops its column generation once no panel
+    # improves a stage by more than EPS = 0.0005 and solves its stages by barrier
+    # without crossover, so above the first level its vector can fall short of
+    # the exact one by up to about 1e-2 (measured: 1.6e-4 and 1.2e-2 on these two
+    # pools), and by the same slack a later entry can come out a little above the
+    # exact one (seen: 1.2e-5, varying from run to run). So: the smallest
     # probability agrees to 1e-6, and at the first place where the sorted vectors
-    # differ by more than 1e-5, ours is the larger (the exact vector is checked
-    # against brute force in test_sortition_exact.py).
+    # differ by more than 1e-4 (well inside their EPS), ours is the larger (the
+    # exact vector is checked against brute force in test_sortition_exact.py).
     pytest.importorskip("gurobipy")
     caplog.set_level(logging.CRITICAL)
     k = 8
@@ -136,6 +136,6 @@ def test_our_leximin_is_at_least_sortition_algorithms_leximin(seed, caplog):
     assert mine[0] == pytest.approx(other[0], abs=1e-6)
     assert sum(mine) == pytest.approx(sum(other), abs=1e-6)
     differ = [
-        i for i, (a, b) in enumerate(zip(mine, other, strict=True)) if abs(a - b) > 1e-5
+        i for i, (a, b) in enumerate(zip(mine, other, strict=True)) if abs(a - b) > 1e-4
     ]
     assert not differ or mine[differ[0]] > other[differ[0]]

@@ -12,29 +12,32 @@ for the next panel, per LEXIMIN level. On hard pools (many types, tight quotas)
 that needs an integer program per panel of the final distribution and per stage,
 and it does not finish. This engine gets the same answer in another order:
 
-1. ``uniform_design``: when everyone can have exactly ``k / n`` (checked on the
-   relaxation first), one integer program finds panels that prove it.
-2. ``_relaxed.RelaxedLeximin``: the LEXIMIN point of the *relaxed* polytope of
+1. ``_relaxed.RelaxedLeximin``: the LEXIMIN point of the *relaxed* polytope of
    expected seats per type (small linear programs, one variable per type).
    Every level it reports is an upper bound for the true one.
-3. ``_decomposition.Decomposer``: write that point as a mixture of panels. If it
+2. ``_decomposition.Decomposer``: write that point as a mixture of panels. If it
    succeeds, the relaxed point is achievable, so it is the LEXIMIN point of the
    panels too (the true optimum cannot beat the relaxed one): exact, and the
    mixture is the distribution. If it fails, it returns an inequality every
    mixture of panels meets and the point breaks (a cut, proved by HiGHS's integer
-   program); step 2 runs again with the cut, and so on.
+   program); step 1 runs again with the cut, and so on.
 
 MAXIMIN uses the same route: the LEXIMIN distribution maximises the smallest
 probability too.
 
-With a time limit, work that stops before step 3 succeeds falls back to the best
+Nothing here depends on the clock unless the caller sets a time limit: a
+published draw must give the same lottery file on any machine. (An earlier
+version first tried one integer program for a "uniform design" under a fixed
+60-second limit; whether it finished depended on the machine's speed, and so did
+the distribution, so it is gone. The route below is fast on those pools too.)
+
+With a time limit, work that stops before step 2 succeeds falls back to the best
 mixture of the panels found so far for the smallest probability, and reports the
-certified gap to the bound of step 2.
+certified gap to the bound of step 1.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import highspy
@@ -47,13 +50,6 @@ from ._model import SortitionError, SortitionTimeLimitError
 from ._progress import Budget, OutOfTime
 from ._relaxed import RelaxedLeximin, set_lp_tolerances
 
-#: the uniform design is tried when it has at most this many variables, and for
-#: at most this many seconds
-DESIGN_MAX_VARIABLES = 200_000
-DESIGN_TIME_LIMIT = 60.0
-DESIGN_MAX_NODES = 1000
-#: every relaxed share within this of k / n: try the uniform design
-UNIFORM_TOLERANCE = 1e-7
 #: at most this many cuts before giving up
 MAX_CUTS = 500
 #: seconds for the fallback program once the time limit has passed
@@ -68,8 +64,6 @@ class FairnessTrace:
     linear_programs: int = 0
     pricing_problems: int = 0
     panels_generated: int = 0
-    #: panels of the uniform design, when one settled the question (else 0)
-    design_panels: int = 0
     #: inequalities added to the relaxation (0: its LEXIMIN point was achievable)
     cuts: int = 0
     #: panels found by peeling, and restarts of the column generation behind it
@@ -114,80 +108,6 @@ def _distribution(
     probabilities = probabilities / probabilities.sum()
     shares = (probabilities @ matrix.astype(float)) / instance.counts
     return TypeDistribution(panels=matrix, probabilities=probabilities, shares=shares)
-
-
-def uniform_design(
-    instance: Instance, trace: FairnessTrace, budget: Budget
-) -> TypeDistribution | None:
-    """Everyone at exactly k/n, if a small design achieves it; else ``None``.
-
-    With ``g = gcd(n, k)``, look for ``m = n / g`` panels in which every person
-    appears exactly ``k / g`` times (for ``k`` dividing ``n``: a partition of the
-    pool into quota-satisfying panels). The uniform lottery over them gives
-    everyone ``k / n``, which is the best any distribution can do for its
-    smallest probability (probabilities add up to ``k``), and the only vector
-    with that minimum; so it *is* the LEXIMIN (and a MAXIMIN) solution. It is
-    one integer program, with people per type and panel as variables; each
-    type's members are then spread over its panels in turn.
-    """
-    n = int(instance.counts.sum())
-    k = instance.panel_size
-    g = math.gcd(n, k)
-    panels, repeats = n // g, k // g
-    type_count = instance.type_count
-    size = type_count * panels
-    if size > DESIGN_MAX_VARIABLES:
-        return None
-    highs = new_highs()
-    highs.setOptionValue(
-        "time_limit", max(min(DESIGN_TIME_LIMIT, budget.remaining()), 0.01)
-    )
-    highs.setOptionValue("mip_max_nodes", DESIGN_MAX_NODES)
-    highs.addVars(
-        size, np.zeros(size), np.repeat(instance.counts.astype(float), panels)
-    )
-    highs.changeColsIntegrality(
-        size,
-        np.arange(size, dtype=np.int32),
-        np.array([highspy.HighsVarType.kInteger] * size),
-    )
-    offsets = np.arange(panels, dtype=np.int32)
-    for t in range(type_count):
-        total = float(instance.counts[t] * repeats)
-        highs.addRow(total, total, panels, t * panels + offsets, np.ones(panels))
-    all_types = np.arange(type_count, dtype=np.int32) * panels
-    for j in range(panels):
-        highs.addRow(float(k), float(k), type_count, all_types + j, np.ones(type_count))
-        for row, quota in enumerate(instance.quotas):
-            inside = np.flatnonzero(instance.membership[row]).astype(np.int32) * panels
-            highs.addRow(
-                float(quota.minimum),
-                float(quota.maximum),
-                len(inside),
-                inside + j,
-                np.ones(len(inside)),
-            )
-        for house in instance.households:
-            idx = np.array(house, dtype=np.int32) * panels + j
-            highs.addRow(-highs.inf, 1.0, len(idx), idx, np.ones(len(idx)))
-    highs.run()
-    trace.pricing_problems += 1
-    status = highs.getModelStatus()
-    if status != highspy.HighsModelStatus.kOptimal:
-        return None
-    values = np.asarray(highs.getSolution().col_value)
-    matrix = np.rint(values).astype(np.int64).reshape(type_count, panels).T  # (m, T)
-    if not all(instance.panel_is_valid(row) for row in matrix):
-        return None
-    if not (matrix.sum(axis=0) == instance.counts * repeats).all():
-        return None
-    unique, copies = np.unique(matrix, axis=0, return_counts=True)
-    probabilities = copies / panels
-    shares = (probabilities @ unique.astype(float)) / instance.counts
-    trace.stages.append((k / n, type_count))
-    trace.panels_generated += len(unique)
-    trace.design_panels = panels
-    return TypeDistribution(panels=unique, probabilities=probabilities, shares=shares)
 
 
 def _best_known(instance: Instance, panels: list[IntArray]) -> TypeDistribution | None:
@@ -264,11 +184,6 @@ def leximin(
     try:
         shares, levels = relaxed.leximin(budget)
         trace.bound = levels[0][0]
-        n = float(instance.counts.sum())
-        if np.abs(shares - instance.panel_size / n).max() <= UNIFORM_TOLERANCE:
-            uniform = uniform_design(instance, trace, budget)
-            if uniform is not None:
-                return uniform
         for _ in range(MAX_CUTS):
             found = decomposer.decompose(shares)
             if not isinstance(found, Cut):

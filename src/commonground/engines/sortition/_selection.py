@@ -330,7 +330,6 @@ def select_panel(
             linear_programs=fairness_trace.linear_programs,
             integer_programs=fairness_trace.pricing_problems,
             panels_generated=fairness_trace.panels_generated,
-            design_panels=fairness_trace.design_panels,
             cuts=fairness_trace.cuts,
             peeled=fairness_trace.peeled,
             backtracks=fairness_trace.backtracks,
