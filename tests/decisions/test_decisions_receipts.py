@@ -70,3 +70,24 @@ def test_the_sender_sends_every_waiting_receipt_once(
         assert notifications.send_cast_receipts() == 0
     assert sorted(m.to[0] for m in mail.outbox) == sorted(m.email for m in members[:3])
     assert not PendingCastReceipt.objects.exists()
+
+
+def test_a_wake_up_that_fails_after_the_commit_leaves_the_cast_and_its_receipt(
+    open_ballot, members, django_capture_on_commit_callbacks, monkeypatch
+):
+    election = open_ballot()
+
+    def broker_down() -> None:
+        raise ConnectionError("the broker went away after the commit")
+
+    monkeypatch.setattr(notifications, "_wake_receipt_sender", broker_down)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        receipt = services.ballot_cast(
+            member=members[0], election=election, marks=ranks(0)
+        )
+    assert PendingCastReceipt.objects.get().tracker == receipt.tracker
+    monkeypatch.undo()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notifications.send_cast_receipts() == 1  # what the minute sweep does
+    assert receipt.tracker in mail.outbox[0].body

@@ -312,7 +312,9 @@ def queue_cast_receipt_row(election_id: int, member_id: int, tracker: str) -> No
     )
     with transaction.get_connection().cursor() as cursor:
         cursor.execute(sql, [election_id, member_id, tracker])
-    transaction.on_commit(_wake_receipt_sender)
+    # Robust: a broker or cache hiccup after the commit is logged, never turned into
+    # an error page for a ballot that was recorded; the minute sweep sends the row.
+    transaction.on_commit(_wake_receipt_sender, robust=True)
 
 
 def _wake_receipt_sender() -> None:
