@@ -336,6 +336,47 @@ def test_a_failed_draw_draws_nobody(group, organiser, monkeypatch):
     assert "time limit" in Draw.objects.get().error
 
 
+def test_a_draw_cut_short_by_the_clock_is_not_published(group, organiser, monkeypatch):
+    # The distribution found before a time limit depends on the machine's speed;
+    # publishing it would give a lottery nobody else can reproduce.
+    assembly = open_assembly(group, organiser)
+    fill_pool(assembly)
+    draw = services.draw_commit(actor=organiser, assembly=assembly)
+    services.draw_start(actor=organiser, draw=draw, random_number="1")
+    from commonground.assemblies.services import draws as draw_services
+
+    real = draw_services.select_panel
+
+    def cut_short(*args, **kwargs):
+        result = real(*args, **kwargs)
+        object.__setattr__(result, "status", "time_limit")
+        return result
+
+    monkeypatch.setattr(draw_services, "select_panel", cut_short)
+    assert services.draw_run(draw_id=draw.pk) == DrawStatus.FAILED
+    assert not PanelSeat.objects.exists()
+    assert "could not be re-run" in Draw.objects.get().error
+
+
+def test_the_draw_invites_seated_people_without_an_account(
+    group, organiser, django_capture_on_commit_callbacks, settings
+):
+    from django.core import mail
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assembly = open_assembly(group, organiser)
+    fill_pool(assembly)
+    with django_capture_on_commit_callbacks(execute=True):
+        run_draw(organiser, assembly)
+    seated = Registrant.objects.filter(
+        assembly=assembly, seats__status=SeatStatus.SEATED
+    )
+    without_account = {r.email for r in seated if r.user_id is None}
+    assert without_account
+    invited = {address for message in mail.outbox for address in message.to}
+    assert without_account <= invited
+
+
 def test_members_and_visitors_cannot_run_draws(client, group, organiser, members):
     assembly = open_assembly(group, organiser)
     fill_pool(assembly)

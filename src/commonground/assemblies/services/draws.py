@@ -470,6 +470,20 @@ def draw_run(*, draw_id: int) -> str:
         return _fail(draw_id, infeasible_message(error))
     except SortitionError as error:
         return _fail(draw_id, str(error))
+    if result.status != "optimal":
+        # Cut short by the clock, the distribution depends on how fast this
+        # machine was: someone re-running the published files elsewhere would get
+        # another lottery. A published draw must be reproducible, so none is made.
+        return _fail(
+            draw_id,
+            _(
+                "The engine did not finish within %(minutes)d minutes, so nobody was "
+                "drawn: a result cut short by the clock could not be re-run by others "
+                "and give the same panel. Widen the tightest quotas and commit a new "
+                "draw."
+            )
+            % {"minutes": TIME_LIMIT_SECONDS // 60},
+        )
     assert result.drawn is not None
     return _publish(draw_id, result)
 
@@ -564,6 +578,11 @@ def _publish(draw_id: int, result: Any) -> str:
         },
     )
     notifications.panel_drawn(assembly, [registrants[p] for p in panel])
+    # People from the open call without an account are invited to take their seat
+    # (once per seat; the emails leave after the commit).
+    from .deliberation import panel_seats_welcome
+
+    panel_seats_welcome(assembly=assembly)
     return draw.status
 
 
