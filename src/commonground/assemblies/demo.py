@@ -267,6 +267,15 @@ def _transport(leeds: Group, organiser: User, rng: random.Random) -> None:
             "Six two-digit numbers drawn from a bingo machine at the public "
             "meeting in the Civic Hall, read out in order."
         ),
+        draw_at=(now - timedelta(days=45)).replace(
+            hour=18, minute=0, second=0, microsecond=0
+        ),
+        deliberation_starts_at=(now - timedelta(days=40)).replace(
+            hour=10, minute=0, second=0, microsecond=0
+        ),
+        deliberation_ends_at=(now - timedelta(days=19)).replace(
+            hour=15, minute=0, second=0, microsecond=0
+        ),
     )
     residents = list(
         User.objects.filter(email__startswith="member", deleted_at__isnull=True)
