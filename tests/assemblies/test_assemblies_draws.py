@@ -390,3 +390,32 @@ def test_members_and_visitors_cannot_run_draws(client, group, organiser, members
     )
     assert response.status_code == 404
     assert Draw.objects.get().status == DrawStatus.COMMITTED
+
+
+def test_queueing_a_running_draw_again_is_for_organisers_and_logged(
+    group, organiser, members, monkeypatch
+):
+    from django.core.exceptions import PermissionDenied
+
+    from commonground.assemblies.services import draws as draw_services
+    from commonground.assemblies.services.errors import AssemblyRefused
+
+    assembly = open_assembly(group, organiser)
+    fill_pool(assembly)
+    draw = services.draw_commit(actor=organiser, assembly=assembly)
+    with pytest.raises(AssemblyRefused):  # committed, not running yet
+        draw_services.draw_requeue(actor=organiser, draw=draw)
+    draw = services.draw_start(actor=organiser, draw=draw, random_number="7")
+    queued: list[int] = []
+    monkeypatch.setattr(draw_services, "queue_run", queued.append)
+    with pytest.raises((PermissionDenied, AssemblyRefused)):
+        draw_services.draw_requeue(actor=members[0], draw=draw)
+    assert queued == []
+    draw_services.draw_requeue(actor=organiser, draw=draw)
+    assert queued == [draw.pk]
+    entry = AuditEntry.objects.get(action="assembly.draw_requeued")
+    assert entry.actor_id == organiser.pk
+    # the task is idempotent: run twice, one panel
+    services.draw_run(draw_id=draw.pk)
+    services.draw_run(draw_id=draw.pk)
+    assert PanelSeat.objects.filter(assembly=assembly).count() == assembly.panel_size

@@ -17,6 +17,7 @@ AUDIT_ACTIONS: dict[str, Label] = {
     "assembly.draw_started": _("entered the public random number of a draw"),
     "assembly.draw_finished": _("published the panel drawn"),
     "assembly.draw_failed": _("recorded a failed draw"),
+    "assembly.draw_requeued": _("queued a running draw again"),
     "assembly.seat_dropped_out": _("recorded that a panel member dropped out"),
 }
 

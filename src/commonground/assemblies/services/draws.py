@@ -420,6 +420,13 @@ def draw_requeue(*, actor: Any, draw: Draw) -> None:
     _require_manager(actor, assembly)
     if draw.status != DrawStatus.RUNNING:
         raise AssemblyRefused(_("This draw is not running."))
+    audit_record(
+        actor=actor,
+        action="assembly.draw_requeued",
+        target=assembly,
+        group=assembly.group,
+        data={"draw": draw.number},
+    )
     queue_run(draw.pk)
 
 
