@@ -97,3 +97,41 @@ def test_taking_part_still_needs_an_active_membership():
     assert rules.can_see_group_decisions(viewer_for(stranger, group))
     assert not rules.can_take_part(viewer_for(stranger, group))
     assert rules.can_take_part(viewer_for(member, group))
+
+
+@pytest.mark.parametrize("is_public", [True, False], ids=["public", "private"])
+@pytest.mark.parametrize("kind", [k for k in PRIVATE_ANSWERS if k != "anonymous"])
+def test_the_cast_lookup_in_one_statement_gives_the_rules_answer(
+    kind, is_public, django_assert_num_queries
+):
+    from django.http import Http404
+    from django.test import RequestFactory
+
+    from commonground.decisions.models import Election
+    from commonground.decisions.views.lookups import election_for_cast
+
+    parent = make_group(name="National")
+    group = make_group(parent=parent, name="Region", is_public=is_public)
+    child = make_group(parent=group, name="Branch")
+    # A sibling group, so that not every group's path starts another's.
+    make_group(parent=parent, name="Region 2")
+    user = _viewer_user(kind, group, child, parent)
+    expected = True if is_public else PRIVATE_ANSWERS[kind]
+    election = Election.objects.create(
+        group=group,
+        title="Cast",
+        kind="question",
+        method="irv",
+        created_at=timezone.now(),
+    )
+    request = RequestFactory().post("/")
+    request.user = user
+    assert (selectors.visible_group(user, group) is not None) is expected
+    with django_assert_num_queries(1):
+        try:
+            found = election_for_cast(request, election.pk)
+        except Http404:
+            found = None
+    assert (found is not None) is expected
+    if found is not None:
+        assert found.pk == election.pk and found.group.path == group.path

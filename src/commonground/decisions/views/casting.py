@@ -46,7 +46,7 @@ def _ballot_response(
 @require_POST
 @never_cache
 def election_vote(request: MemberRequest, pk: int) -> HttpResponse:
-    election, viewer = election_for_cast(request, pk)
+    election = election_for_cast(request, pk)
     try:
         receipt = services.ballot_cast(
             member=request.user, election=election, marks=request.POST
@@ -66,13 +66,16 @@ def election_vote(request: MemberRequest, pk: int) -> HttpResponse:
         return _ballot_response(request, context, status=refusal.status)
     if request.htmx:
         # The fragment links back to the ballot: the election's id is all it reads.
-        template = "decisions/partials/receipt.html"
-    else:
-        election, viewer = election_for_viewer(request, pk)
-        template = "decisions/receipt.html"
+        return render(
+            request,
+            "decisions/partials/receipt.html",
+            {"election": election, "receipt": receipt},
+            status=201,
+        )
+    election, viewer = election_for_viewer(request, pk)
     return render(
         request,
-        template,
+        "decisions/receipt.html",
         {"election": election, "viewer": viewer, "receipt": receipt},
         status=201,
     )
