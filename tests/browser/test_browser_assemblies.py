@@ -101,7 +101,7 @@ def test_public_draw_page(page, new_page, axe_check):
     text = page.locator("main").inner_text()
     assert draw.pool_sha256 in text and draw.lottery_sha256 in text
     assert "commonground sortition --people pool-1.csv" in text
-    page.get_by_text("Every pool member's chance of selection").click()
+    page.locator("summary", has_text="Every pool member's chance of selection").click()
     assert page.get_by_role("table").first.is_visible()
     axe_check(page)
     # Without JavaScript the page is complete too.
