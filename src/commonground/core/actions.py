@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -24,6 +25,18 @@ class RefusalPage:
 
     template: str
     back: str
+
+
+def form_errors(
+    form: Any, error: ValidationError, *, default_field: str | None = None
+) -> None:
+    """Put a service's ValidationError on the form: each message on its field when
+    the form has one, else on ``default_field`` (``None``: the whole form)."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(default_field, error.messages)
+        return
+    for name, errors in error.message_dict.items():
+        form.add_error(name if name in form.fields else None, errors)
 
 
 def refusal_message(error: Exception) -> str:

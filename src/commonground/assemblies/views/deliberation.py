@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from commonground.core.actions import refusal_message, run_action
+from commonground.core.actions import form_errors, refusal_message, run_action
 
 from .. import deliberation_rules as panel_rules
 from .. import deliberation_selectors as panel_selectors
@@ -75,14 +75,6 @@ def _recommendation(assembly: Assembly, recommendation_id: int) -> Recommendatio
     if recommendation is None:
         raise Http404("No such recommendation")
     return recommendation
-
-
-def _form_errors(form: Any, error: ValidationError) -> None:
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error.messages)
-        return
-    for name, errors in error.message_dict.items():
-        form.add_error(name if name in form.fields else None, errors)
 
 
 def _space_url(assembly: Assembly) -> str:
@@ -150,7 +142,7 @@ def session_new(request: HttpRequest, slug: str) -> HttpResponse:
                 actor=request.user, assembly=assembly, spec=form.spec()
             )
         except ValidationError as error:
-            _form_errors(form, error)
+            form_errors(form, error)
         except (PermissionDenied, AssemblyRefused) as refusal:
             form.add_error(None, refusal_message(refusal))
         else:
@@ -172,7 +164,7 @@ def session_edit(request: HttpRequest, slug: str, session_id: int) -> HttpRespon
                 actor=request.user, session=found, spec=form.spec()
             )
         except ValidationError as error:
-            _form_errors(form, error)
+            form_errors(form, error)
         except (PermissionDenied, AssemblyRefused) as refusal:
             form.add_error(None, refusal_message(refusal))
         else:
@@ -225,7 +217,7 @@ def recommendation_new(request: HttpRequest, slug: str) -> HttpResponse:
                 actor=request.user, assembly=assembly, **form.cleaned_data
             )
         except ValidationError as error:
-            _form_errors(form, error)
+            form_errors(form, error)
         except (PermissionDenied, AssemblyRefused) as refusal:
             form.add_error(None, refusal_message(refusal))
         else:
@@ -251,7 +243,7 @@ def recommendation_edit(
                 actor=request.user, recommendation=found, **form.cleaned_data
             )
         except ValidationError as error:
-            _form_errors(form, error)
+            form_errors(form, error)
         except (PermissionDenied, AssemblyRefused) as refusal:
             form.add_error(None, refusal_message(refusal))
         else:

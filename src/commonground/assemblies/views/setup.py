@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from commonground.core.actions import refusal_message, run_action
+from commonground.core.actions import form_errors, refusal_message, run_action
 from commonground.members.http import MemberRequest
 
 from .. import rules, selectors, services
@@ -24,14 +24,6 @@ REFUSALS: tuple[type[Exception], ...] = (
     ValidationError,
     services.AssemblyRefused,
 )
-
-
-def _form_errors(form: AssemblyForm | QuotasForm, error: ValidationError) -> None:
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error.messages)
-        return
-    for name, errors in error.message_dict.items():
-        form.add_error(name if name in form.fields else None, errors)
 
 
 def group_assemblies(request: HttpRequest, slug: str) -> HttpResponse:
@@ -63,7 +55,7 @@ def assembly_new(request: MemberRequest, slug: str) -> HttpResponse:
                 actor=request.user, group=group, settings=form.settings()
             )
         except ValidationError as error:
-            _form_errors(form, error)
+            form_errors(form, error)
         except (PermissionDenied, services.AssemblyRefused) as refusal:
             form.add_error(None, refusal_message(refusal))
         else:
@@ -88,7 +80,7 @@ def assembly_edit(request: MemberRequest, slug: str) -> HttpResponse:
                 actor=request.user, assembly=assembly, settings=form.settings()
             )
         except ValidationError as error:
-            _form_errors(form, error)
+            form_errors(form, error)
         except (PermissionDenied, services.AssemblyRefused) as refusal:
             form.add_error(None, refusal_message(refusal))
         else:

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from commonground.core.actions import refusal_message, run_action
+from commonground.core.actions import form_errors, refusal_message, run_action
 from commonground.members.http import MemberRequest
 
 from .. import rules, selectors, services
@@ -27,14 +27,6 @@ REFUSALS: tuple[type[Exception], ...] = (
     ValidationError,
     services.ConversationRefused,
 )
-
-
-def _form_errors(form: SettingsForm, error: ValidationError) -> None:
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error.messages)
-        return
-    for name, errors in error.message_dict.items():
-        form.add_error(name if name in form.fields else None, errors)
 
 
 def group_conversations(request: HttpRequest, slug: str) -> HttpResponse:
@@ -66,7 +58,7 @@ def conversation_new(request: MemberRequest, slug: str) -> HttpResponse:
                 seeds=form.seed_lines(),
             )
         except ValidationError as error:
-            _form_errors(form, error)
+            form_errors(form, error)
         except (PermissionDenied, services.ConversationRefused) as refusal:
             form.add_error(None, refusal_message(refusal))
         else:
@@ -92,7 +84,7 @@ def conversation_edit(request: MemberRequest, pk: int) -> HttpResponse:
                 actor=request.user, conversation=conversation, settings=form.settings()
             )
         except ValidationError as error:
-            _form_errors(form, error)
+            form_errors(form, error)
         except (PermissionDenied, services.ConversationRefused) as refusal:
             form.add_error(None, refusal_message(refusal))
         else:
@@ -154,7 +146,7 @@ def conversation_import(request: MemberRequest, slug: str) -> HttpResponse:
             except services.ImportRefused as refused:
                 problem = str(refused).replace(folder + "/", "")
             except ValidationError as error:
-                _form_errors(form, error)
+                form_errors(form, error)
             else:
                 messages.success(request, _("Imported. The map is being computed."))
                 return redirect("conversations:detail", conversation.pk)

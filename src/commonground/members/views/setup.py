@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from commonground.core.actions import refusal_message, run_action
+from commonground.core.actions import form_errors, refusal_message, run_action
 
 from .. import selectors, services
 from ..forms import (
@@ -75,7 +75,7 @@ def first_run(request: HttpRequest) -> HttpResponse:
                     slug=form.cleaned_data["slug"],
                 )
             except ValidationError as error:
-                _form_errors(form, error, default_field="password")
+                form_errors(form, error, default_field="password")
             else:
                 login(
                     request,
@@ -93,14 +93,6 @@ def first_run(request: HttpRequest) -> HttpResponse:
         {"form": form, "needs_token": needs_token},
         status=400 if form.errors else 200,
     )
-
-
-def _form_errors(form: Any, error: ValidationError, *, default_field: str) -> None:
-    if hasattr(error, "error_dict"):
-        for field, messages_ in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages_)
-    else:
-        form.add_error(default_field, error.messages)
 
 
 def _structure_context(group: Group, viewer: Any, **forms: Any) -> dict[str, Any]:
@@ -153,7 +145,7 @@ def group_add(request: MemberRequest, slug: str) -> HttpResponse:
                 **form.cleaned_data,
             )
         except ValidationError as error:
-            _form_errors(form, error, default_field="name")
+            form_errors(form, error, default_field="name")
         else:
             messages.success(request, _("%(name)s is created.") % {"name": child.name})
             return redirect("members:group_structure", slug=child.slug)
